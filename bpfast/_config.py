@@ -1,0 +1,43 @@
+"""Every tunable of bpfast in one place: dtypes, names, tolerances, Numba options."""
+
+import numpy as np
+
+# ---------------------------------------------------------------- dtypes
+DTYPES = {"float64": np.dtype(np.float64), "float32": np.dtype(np.float32)}
+DEFAULT_DTYPE = "float64"
+
+# ---------------------------------------------------------------- names
+# The integer codes are what the kernels see; the names are what users type.
+ACTIVATIONS = {"identity": 0, "sigmoid": 1, "tanh": 2, "relu": 3, "softmax": 4}
+LOSSES = {"sse": 0, "mse": 1, "cross_entropy": 2}
+BACKENDS = ("loops", "vectorized")
+INITS = ("glorot", "uniform")
+BIAS_GRADIENTS = ("sum", "mean")
+
+# ---------------------------------------------------------------- tolerances
+# Loops vs. matrix form: the two sum the same products in different orders
+# (and the loops may reassociate, see FASTMATH), so they agree to rounding.
+# Rounding errors of sums are bounded normwise, so an array passes when
+#     max|loops - vectorized| <= atol + rtol * max(|loops|, |vectorized|)
+# with both maxima taken over the whole array.
+EQUIVALENCE_TOL = {
+    "float64": {"rtol": 1e-10, "atol": 1e-13},
+    "float32": {"rtol": 5e-5, "atol": 1e-6},
+}
+
+# Central finite differences (always evaluated in float64): step size, and the
+# largest relative error allowed for the analytic gradient of each dtype.
+# Relative error of an element: |analytic - numeric| / max(|analytic|, |numeric|, floor).
+GRADCHECK = {
+    "eps": 1e-6,
+    "floor": 1e-6,
+    "float64": {"max_rel": 1e-5, "mean_rel": 1e-6},
+    "float32": {"max_rel": 1e-3, "mean_rel": 1e-4},
+}
+
+# ---------------------------------------------------------------- Numba
+# A fastmath set that lets reductions vectorize but keeps NaN/inf semantics:
+# never 'nnan' or 'ninf' (fastmath=True includes both; with them, a float32
+# sigmoid overflow silently became NaN weights when measured).
+FASTMATH = {"nsz", "arcp", "contract", "afn", "reassoc"}
+JIT_OPTIONS = {"nogil": True, "cache": True, "fastmath": FASTMATH, "error_model": "numpy"}

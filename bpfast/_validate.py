@@ -1,0 +1,173 @@
+"""Coerce, then check, every user input before any jitted code sees it.
+
+Every message names the argument, what was expected and what was given.
+"""
+
+import numbers
+
+import numpy as np
+
+from ._config import ACTIVATIONS, BACKENDS, DTYPES, LOSSES
+
+
+def _kind(value):
+    if isinstance(value, np.ndarray):
+        return f"an array of dtype {value.dtype} and shape {value.shape}"
+    return f"{type(value).__name__} {value!r}"
+
+
+def choice(name, value, options):
+    """Return ``value`` if it is one of ``options`` (strings), else raise."""
+    if not isinstance(value, str):
+        raise TypeError(f"{name} must be a string, one of {sorted(options)}; got {_kind(value)}")
+    if value not in options:
+        raise ValueError(f"{name} must be one of {sorted(options)}; got {value!r}")
+    return value
+
+
+def dtype_name(value):
+    """Normalise a dtype given as a name, a NumPy type or a dtype to "float64"/"float32"."""
+    try:
+        dt = np.dtype(value)
+    except TypeError:
+        dt = None
+    for name, known in DTYPES.items():
+        if dt == known:
+            return name
+    raise ValueError(f"dtype must be one of {sorted(DTYPES)}; got {value!r}")
+
+
+def positive_int(name, value, minimum=1):
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name} must be an integer >= {minimum}; got {_kind(value)}")
+    if value < minimum:
+        raise ValueError(f"{name} must be an integer >= {minimum}; got {value}")
+    return int(value)
+
+
+def positive_float(name, value):
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a positive finite number; got {_kind(value)}")
+    if not (np.isfinite(value) and value > 0):
+        raise ValueError(f"{name} must be a positive finite number; got {value!r}")
+    return float(value)
+
+
+def seed(name, value):
+    """A seed: None or a non-negative integer."""
+    if value is None:
+        return None
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral) or value < 0:
+        raise TypeError(f"{name} must be None or a non-negative integer; got {_kind(value)}")
+    return int(value)
+
+
+def layer_sizes(value):
+    try:
+        sizes = list(value)
+    except TypeError:
+        raise TypeError(f"layer_sizes must be a sequence of positive integers such as [3, 3, 2]; "
+                        f"got {_kind(value)}") from None
+    if len(sizes) < 2:
+        raise ValueError(f"layer_sizes must list at least 2 layers (input and output); got {value!r}")
+    for n in sizes:
+        if isinstance(n, (bool, np.bool_)) or not isinstance(n, numbers.Integral) or n < 1:
+            raise ValueError(f"layer_sizes must be positive integers; got {value!r}")
+    return tuple(int(n) for n in sizes)
+
+
+def activations(value, n_layers, loss):
+    """One activation name per weight layer; softmax only on the output layer."""
+    if isinstance(value, str):
+        names = [value] * n_layers
+        if value == "softmax" and n_layers > 1:
+            raise ValueError(f"activation='softmax' would put softmax on every layer; it is only "
+                             f"allowed on the output layer: pass a list such as "
+                             f"{['sigmoid'] * (n_layers - 1) + ['softmax']}")
+    else:
+        try:
+            names = list(value)
+        except TypeError:
+            raise TypeError(f"activation must be a name or a sequence of {n_layers} names; "
+                            f"got {_kind(value)}") from None
+        if len(names) != n_layers:
+            raise ValueError(f"activation must name one activation per weight layer "
+                             f"({n_layers}); got {len(names)}: {names!r}")
+    for i, name in enumerate(names):
+        choice(f"activation[{i}]", name, ACTIVATIONS)
+        if name == "softmax" and i != n_layers - 1:
+            raise ValueError(f"activation[{i}] is 'softmax', which is only allowed on the output "
+                             f"layer (index {n_layers - 1}); got {names!r}")
+    choice("loss", loss, LOSSES)
+    if loss == "cross_entropy" and names[-1] != "softmax":
+        raise ValueError(f"loss='cross_entropy' requires a softmax output layer "
+                         f"(activation[-1] == 'softmax'); got activation[-1] = {names[-1]!r}")
+    return tuple(names)
+
+
+def backend(value):
+    return choice("backend", value, BACKENDS)
+
+
+def array(name, value, dtype, n_columns, *, one_column_1d=False):
+    """Coerce ``value`` to a finite, C-contiguous 2-D array of ``dtype`` with ``n_columns`` columns.
+
+    A 1-D array is accepted only when ``one_column_1d`` is true and
+    ``n_columns == 1``; it becomes a column (never broadcast).
+    """
+    if isinstance(value, np.ndarray):
+        arr = value
+    else:
+        try:
+            arr = np.asarray(value)
+        except ValueError as err:                        # ragged nested lists
+            raise ValueError(f"{name} must be a rectangular 2-D array; could not convert it: {err}") from None
+    if arr.dtype.kind not in "biuf":
+        raise TypeError(f"{name} must hold real numbers (bool, integer or float); got dtype "
+                        f"{arr.dtype}. Please convert it with .astype(float)")
+    if arr.ndim == 1:
+        if one_column_1d and n_columns == 1:
+            arr = arr.reshape(-1, 1)
+        elif one_column_1d:
+            raise ValueError(f"{name} must have shape (n_samples, {n_columns}); got a 1-D array of "
+                             f"shape {arr.shape}. A 1-D {name} is accepted only when the network has "
+                             f"one output; for class labels use bpfast.one_hot(labels, {n_columns})")
+        else:
+            raise ValueError(f"{name} must be 2-D, of shape (n_samples, {n_columns}); got a 1-D array "
+                             f"of shape {arr.shape}. Use {name}.reshape(1, -1) for a single sample"
+                             + (" or .reshape(-1, 1) for a single feature" if n_columns == 1 else ""))
+    if arr.ndim != 2:
+        raise ValueError(f"{name} must be 2-D, of shape (n_samples, {n_columns}); got {arr.ndim}-D "
+                         f"shape {arr.shape}")
+    if arr.shape[0] == 0:
+        raise ValueError(f"{name} is empty: it must hold at least one sample; got shape {arr.shape}")
+    if arr.shape[1] != n_columns:
+        raise ValueError(f"{name} must have {n_columns} columns (shape (n_samples, {n_columns})); "
+                         f"got shape {arr.shape}")
+    _finite(name, arr, "")
+    with np.errstate(over="ignore"):
+        out = np.ascontiguousarray(arr, dtype=dtype)
+    _finite(name, out, f" after conversion to {np.dtype(dtype)} (the value is too large for it)")
+    return out
+
+
+def _finite(name, arr, why):
+    if arr.dtype.kind == "f" and not np.isfinite(arr).all():
+        row, col = np.argwhere(~np.isfinite(arr))[0]
+        raise ValueError(f"{name} must be finite (no NaN or inf); got {arr[row, col]} at row {row}, "
+                         f"column {col}{why}")
+
+
+def data(net, X, Y=None):
+    """Validate ``X`` (and ``Y``) against a network; return C-contiguous arrays of its dtype."""
+    X = array("X", X, net.dtype, net.layer_sizes[0])
+    if Y is None:
+        return X
+    Y = array("Y", Y, net.dtype, net.layer_sizes[-1], one_column_1d=True)
+    if Y.shape[0] != X.shape[0]:
+        raise ValueError(f"X and Y must have the same number of samples; got X with {X.shape[0]} "
+                         f"rows and Y with {Y.shape[0]}")
+    if net.loss == "cross_entropy" and (Y < 0).any():
+        raise ValueError("Y must be non-negative for loss='cross_entropy' (class probabilities or "
+                         f"one-hot rows); got a minimum of {Y.min()}")
+    return X, Y

@@ -1,0 +1,369 @@
+"""The multilayer perceptron: parameters, forward, cost, gradients, fit, predict, save/load.
+
+Every public method validates its input first (see :mod:`bpfast._validate`)
+and only then calls a kernel, so bad input raises a clear ``ValueError`` or
+``TypeError`` and never reaches Numba. ``fit`` trains a copy of the parameter
+buffer and commits it only when training returns, so a failed call leaves the
+network exactly as it was.
+"""
+
+import warnings
+
+import numpy as np
+
+from . import _validate as V
+from . import kernels as K
+from . import reference as R
+from ._config import BIAS_GRADIENTS, DTYPES, INITS, LOSSES
+
+__all__ = ["MLP"]
+
+_FORMAT = "bpfast-mlp"
+_FORMAT_VERSION = 1
+_CHUNK = 4096          # rows per kernel call when evaluating large inputs
+
+
+def _shuffle_state(seed):
+    """Start state of the shuffle generator (kernels.shuffle) from a seed or fresh entropy."""
+    word = np.random.SeedSequence(seed).generate_state(1, np.uint64)[0]
+    return int(word % np.uint64(2**31 - 2)) + 1
+
+
+class MLP:
+    """A fully connected network trained by backpropagation.
+
+    Parameters
+    ----------
+    layer_sizes : sequence of int, length L >= 2
+        Units per layer, input first: ``[3, 3, 2]`` is the article's network.
+    activation : str or sequence of str
+        ``"sigmoid"`` (1), ``"tanh"``, ``"relu"``, ``"identity"``, or
+        ``"softmax"`` (output layer only); one name for every layer, or one per
+        weight layer (``L - 1`` names).
+    loss : {"sse", "mse", "cross_entropy"}
+        ``"sse"`` is the article's (2) summed over samples and outputs;
+        ``"mse"`` its mean over all elements; ``"cross_entropy"`` is softmax
+        cross-entropy summed over samples (needs a softmax output layer).
+    init : {"glorot", "uniform"}
+        ``"glorot"``: weights ~ U(-r, r), ``r = sqrt(6 / (n_in + n_out))``;
+        ``"uniform"``: the article's U[0, 1) weights. Biases start at zero.
+    seed : int or None
+        Seeds the initial weights and, unless ``fit`` gets its own seed, the
+        order of the mini-batches. The same seed gives bit-identical runs.
+    dtype : {"float64", "float32"}
+        Precision of the parameters and of every computation.
+
+    Attributes
+    ----------
+    layer_sizes : tuple of int
+    activations : tuple of str, one per weight layer
+    loss : str
+    dtype : numpy.dtype
+    weights : list of ndarray, ``weights[i]`` of shape (n_i, n_{i+1}) (a copy)
+    biases : list of ndarray, ``biases[i]`` of shape (n_{i+1},) (a copy)
+    """
+
+    def __init__(self, layer_sizes, activation="sigmoid", loss="sse", init="glorot", seed=None,
+                 dtype="float64"):
+        sizes = V.layer_sizes(layer_sizes)
+        V.choice("init", init, INITS)
+        seed = V.seed("seed", seed)
+        self._setup(sizes, activation, loss, dtype, seed)
+        rng = np.random.default_rng(seed)
+        weights, biases = [], []
+        for n_in, n_out in zip(sizes[:-1], sizes[1:]):
+            if init == "glorot":
+                limit = np.sqrt(6.0 / (n_in + n_out))
+                weights.append(rng.uniform(-limit, limit, size=(n_in, n_out)))
+            else:
+                weights.append(rng.random((n_in, n_out)))
+            biases.append(np.zeros(n_out))
+        self._params = K.pack(weights, biases, self._layers, self.dtype)
+
+    def _setup(self, sizes, activation, loss, dtype, seed):
+        self.layer_sizes = sizes
+        self.activations = V.activations(activation, len(sizes) - 1, loss)
+        self.loss = loss
+        self.dtype = DTYPES[V.dtype_name(dtype)]
+        self._layers, self._n_params, self._n_units = K.layer_table(sizes, self.activations)
+        self._loss_code = LOSSES[loss]
+        self._state = _shuffle_state(seed)
+
+    # ---------------------------------------------------------------- parameters
+    @classmethod
+    def from_params(cls, weights, biases, activation="sigmoid", loss="sse", dtype=None, seed=None):
+        """A network with the given parameters (copied).
+
+        Parameters
+        ----------
+        weights : sequence of array_like, ``weights[i]`` of shape (n_i, n_{i+1})
+        biases : sequence of array_like, ``biases[i]`` of shape (n_{i+1},)
+        dtype : {"float64", "float32"} or None
+            None: float32 if every weight array is float32, else float64.
+        """
+        weights, biases = cls._check_param_lists(weights, biases)
+        if dtype is None:
+            dtype = "float32" if all(w.dtype == np.float32 for w in weights) else "float64"
+        sizes = tuple([weights[0].shape[0]] + [w.shape[1] for w in weights])
+        net = cls.__new__(cls)
+        net._setup(sizes, activation, loss, dtype, V.seed("seed", seed))
+        net._params = net._pack_checked(weights, biases)
+        return net
+
+    @staticmethod
+    def _check_param_lists(weights, biases):
+        if isinstance(weights, np.ndarray) or isinstance(biases, np.ndarray):
+            raise TypeError("weights and biases must be lists of arrays (one per layer), not single "
+                            "arrays")
+        weights, biases = list(weights), list(biases)
+        if not weights or len(weights) != len(biases):
+            raise ValueError(f"weights and biases must be non-empty lists of equal length; got "
+                             f"{len(weights)} weight arrays and {len(biases)} bias arrays")
+        ws, bs = [], []
+        for i, (w, b) in enumerate(zip(weights, biases)):
+            w, b = np.asarray(w), np.asarray(b)
+            for name, arr, ndim in ((f"weights[{i}]", w, 2), (f"biases[{i}]", b, 1)):
+                if arr.dtype.kind not in "biuf":
+                    raise TypeError(f"{name} must hold real numbers; got dtype {arr.dtype}")
+                if arr.ndim != ndim or 0 in arr.shape:
+                    raise ValueError(f"{name} must be a non-empty {ndim}-D array; got shape {arr.shape}")
+                if arr.dtype.kind == "f" and not np.isfinite(arr).all():
+                    raise ValueError(f"{name} must be finite (no NaN or inf)")
+            if i and w.shape[0] != ws[-1].shape[1]:
+                raise ValueError(f"weights[{i}] must have {ws[-1].shape[1]} rows (the outputs of "
+                                 f"weights[{i - 1}]); got shape {w.shape}")
+            if b.shape != (w.shape[1],):
+                raise ValueError(f"biases[{i}] must have shape ({w.shape[1]},) to match weights[{i}] "
+                                 f"of shape {w.shape}; got shape {b.shape}")
+            ws.append(w)
+            bs.append(b)
+        return ws, bs
+
+    def _pack_checked(self, weights, biases):
+        shapes = [w.shape for w in weights]
+        expected = list(zip(self.layer_sizes[:-1], self.layer_sizes[1:]))
+        if shapes != expected:
+            raise ValueError(f"weights must have shapes {expected} for layer_sizes "
+                             f"{self.layer_sizes}; got {shapes}")
+        with np.errstate(over="ignore"):
+            params = K.pack(weights, biases, self._layers, self.dtype)
+        if not np.isfinite(params).all():
+            raise ValueError(f"weights and biases must fit in {self.dtype}: a value overflows to inf")
+        return params
+
+    def set_params(self, weights, biases):
+        """Replace every parameter (copied, checked against the architecture)."""
+        self._params = self._pack_checked(*self._check_param_lists(weights, biases))
+
+    @property
+    def weights(self):
+        """List of weight arrays, ``weights[i]`` of shape (n_i, n_{i+1}): a copy."""
+        return K.unpack(self._params, self._layers)[0]
+
+    @property
+    def biases(self):
+        """List of bias arrays, ``biases[i]`` of shape (n_{i+1},): a copy."""
+        return K.unpack(self._params, self._layers)[1]
+
+    @property
+    def n_params(self):
+        """Number of trainable parameters."""
+        return self._n_params
+
+    def __repr__(self):
+        acts = self.activations[0] if len(set(self.activations)) == 1 else list(self.activations)
+        return (f"MLP(layer_sizes={list(self.layer_sizes)}, activation={acts!r}, loss={self.loss!r}, "
+                f"dtype={self.dtype.name!r})")
+
+    # ---------------------------------------------------------------- evaluation
+    def _buffers(self, n_rows):
+        return K.allocate(self._layers, n_rows, self.dtype)
+
+    def _vectorized_params(self):
+        ws, bs = K.unpack(self._params, self._layers)
+        return ws, bs, list(self.activations)
+
+    def forward(self, X, backend="loops"):
+        """Network output ``a^{L-1}`` for each row of ``X``, (5)/(6) and (11) layer by layer.
+
+        Parameters
+        ----------
+        X : array_like of shape (n_samples, n_in)
+        backend : {"loops", "vectorized"}
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_out)
+        """
+        X = V.data(self, X)
+        if V.backend(backend) == "vectorized":
+            return R.forward(*self._vectorized_params(), X)[1][-1]
+        n = X.shape[0]
+        z, a, _, _ = self._buffers(min(n, _CHUNK))
+        u_out = self._layers[-1, K.U_OUT]
+        out = np.empty((n, self.layer_sizes[-1]), dtype=self.dtype)
+        seq = np.arange(n)
+        for start in range(0, n, _CHUNK):
+            rows = seq[start:start + _CHUNK]
+            K.forward(self._params, self._layers, X, rows, z, a)
+            out[rows] = a[:len(rows), u_out:]
+        return out
+
+    def cost(self, X, Y, backend="loops"):
+        """Cost of the whole batch ``(X, Y)`` under the network's loss, as a float."""
+        X, Y = V.data(self, X, Y)
+        if V.backend(backend) == "vectorized":
+            zs, acts = R.forward(*self._vectorized_params(), X)
+            return float(R.cost(self.loss, zs[-1], acts[-1], Y))
+        z, a, _, _ = self._buffers(min(X.shape[0], _CHUNK))
+        return float(K.total_cost(self._params, self._layers, self._loss_code, X, Y, z, a))
+
+    def gradients(self, X, Y, backend="loops"):
+        """Exact gradient of the total cost of the batch, (21)/(22) or (23)/(24).
+
+        Returns
+        -------
+        grad_w : list of ndarray, ``grad_w[i]`` of shape (n_i, n_{i+1})
+        grad_b : list of ndarray, ``grad_b[i]`` of shape (n_{i+1},)
+        """
+        X, Y = V.data(self, X, Y)
+        if V.backend(backend) == "vectorized":
+            ws, bs, acts = self._vectorized_params()
+            _, grad_w, grad_b = R.gradients(ws, bs, acts, self.loss, X, Y)
+            return grad_w, grad_b
+        grad = self._loop_pass(X, Y)[-1]
+        return K.unpack(grad, self._layers)
+
+    def _loop_pass(self, X, Y):
+        """One forward and backward pass with the loop kernels; returns every buffer."""
+        n = X.shape[0]
+        z, a, delta, gz = self._buffers(n)
+        grad = np.empty_like(self._params)
+        rows = np.arange(n)
+        K.forward(self._params, self._layers, X, rows, z, a)
+        cost = K.loss_delta(self._layers, self._loss_code, Y, rows, z, a, delta, gz)
+        K.backward(self._params, self._layers, n, z, a, delta, gz, grad)
+        return cost, z, a, delta, gz, grad
+
+    def predict(self, X):
+        """Class index of each row: the argmax of the outputs.
+
+        A network with one output is read as a binary classifier: class 1
+        where the output is at least 0.5 (sigmoid output only).
+        """
+        out = self.forward(X)
+        if self.layer_sizes[-1] > 1:
+            return out.argmax(axis=1)
+        if self.activations[-1] != "sigmoid":
+            raise ValueError("predict needs an output layer of 2 or more units (argmax), or one "
+                             f"sigmoid unit (threshold 0.5); got one {self.activations[-1]!r} unit")
+        return (out[:, 0] >= 0.5).astype(np.int64)
+
+    # ---------------------------------------------------------------- training
+    def fit(self, X, Y, learning_rate=0.1, epochs=1, batch_size=None, shuffle=True,
+            bias_gradient="sum", backend="loops", seed=None, callback=None):
+        """Train by mini-batch gradient descent; return the cost on ``(X, Y)`` after each epoch.
+
+        Parameters
+        ----------
+        X : array_like of shape (n_samples, n_in)
+        Y : array_like of shape (n_samples, n_out), or (n_samples,) when n_out == 1
+        learning_rate : float > 0
+        epochs : int >= 1
+        batch_size : int >= 1 or None
+            None (or anything >= n_samples) is full-batch gradient descent.
+        shuffle : bool
+            Visit the samples in a new random order each epoch (mini-batches only).
+        bias_gradient : {"sum", "mean"}
+            ``"sum"``: the exact gradient of the cost summed over the batch, (22)/(24).
+            ``"mean"``: the article's rule, weights summed but biases averaged
+            over the batch (erratum 1 in EQUATIONS.md).
+        backend : {"loops", "vectorized"}
+            ``"loops"`` runs every epoch inside one compiled call.
+        seed : int or None
+            Seeds the shuffling; None continues the network's own stream.
+        callback : callable or None
+            ``callback(epoch, cost)`` after each epoch (epochs then run one
+            compiled call each; the result is bit-identical).
+
+        Returns
+        -------
+        ndarray of shape (epochs,)
+        """
+        X, Y = V.data(self, X, Y)
+        learning_rate = V.positive_float("learning_rate", learning_rate)
+        epochs = V.positive_int("epochs", epochs)
+        n = X.shape[0]
+        batch_size = n if batch_size is None else min(V.positive_int("batch_size", batch_size), n)
+        if not isinstance(shuffle, (bool, np.bool_)):
+            raise TypeError(f"shuffle must be True or False; got {shuffle!r}")
+        bias_mean = V.choice("bias_gradient", bias_gradient, BIAS_GRADIENTS) == "mean"
+        backend = V.backend(backend)
+        seed = V.seed("seed", seed)
+        if callback is not None and not callable(callback):
+            raise TypeError(f"callback must be callable or None; got {callback!r}")
+
+        state = np.array([self._state if seed is None else _shuffle_state(seed)], dtype=np.int64)
+        shuffled = bool(shuffle) and batch_size < n
+        params = self._params.copy()
+        costs = np.empty(epochs, dtype=self.dtype)
+        lr = self.dtype.type(learning_rate)
+        run = self._fit_loops if backend == "loops" else self._fit_vectorized
+        if callback is None:
+            run(params, X, Y, lr, epochs, batch_size, shuffled, bias_mean, state, costs)
+        else:
+            for e in range(epochs):
+                run(params, X, Y, lr, 1, batch_size, shuffled, bias_mean, state, costs[e:e + 1])
+                callback(e, float(costs[e]))
+        self._params = params
+        if seed is None:
+            self._state = int(state[0])
+        if not np.isfinite(costs).all():
+            warnings.warn("the cost became NaN or inf during fit: the learning rate is probably too "
+                          "large for this data", RuntimeWarning, stacklevel=2)
+        return costs
+
+    def _fit_loops(self, params, X, Y, lr, epochs, batch_size, shuffled, bias_mean, state, costs):
+        K.train(params, self._layers, self._loss_code, X, Y, lr, epochs, batch_size, shuffled,
+                bias_mean, state, costs)
+
+    def _fit_vectorized(self, params, X, Y, lr, epochs, batch_size, shuffled, bias_mean, state, costs):
+        ws, bs = K.unpack(params, self._layers)
+        acts = list(self.activations)
+        n = X.shape[0]
+        order = np.arange(n)
+        for e in range(epochs):
+            if shuffled:
+                K.shuffle(order, state)
+            for start in range(0, n, batch_size):
+                rows = order[start:start + batch_size]
+                Xb, Yb = (X, Y) if batch_size == n else (X[rows], Y[rows])
+                _, grad_w, grad_b = R.gradients(ws, bs, acts, self.loss, Xb, Yb)
+                R.update(ws, bs, grad_w, grad_b, lr, 1 / len(rows) if bias_mean else 1)
+            zs, a = R.forward(ws, bs, acts, X)
+            costs[e] = R.cost(self.loss, zs[-1], a[-1], Y)
+        params[:] = K.pack(ws, bs, self._layers, self.dtype)
+
+    # ---------------------------------------------------------------- persistence
+    def save(self, path):
+        """Write the network to ``path`` as ``.npz`` (exact round trip with :meth:`load`)."""
+        ws, bs = K.unpack(self._params, self._layers)
+        arrays = {f"w{i}": w for i, w in enumerate(ws)}
+        arrays.update({f"b{i}": b for i, b in enumerate(bs)})
+        np.savez(path, format=_FORMAT, version=_FORMAT_VERSION, activations=np.array(self.activations),
+                 loss=self.loss, **arrays)
+
+    @classmethod
+    def load(cls, path):
+        """Read a network written by :meth:`save`."""
+        with np.load(path, allow_pickle=False) as f:
+            if "format" not in f.files or str(f["format"]) != _FORMAT:
+                raise ValueError(f"{path!s} is not a bpfast model file (no format={_FORMAT!r} entry)")
+            if int(f["version"]) > _FORMAT_VERSION:
+                raise ValueError(f"{path!s} has format version {int(f['version'])}; this bpfast "
+                                 f"reads up to {_FORMAT_VERSION}")
+            n = len(f["activations"])
+            ws = [f[f"w{i}"] for i in range(n)]
+            bs = [f[f"b{i}"] for i in range(n)]
+            return cls.from_params(ws, bs, activation=[str(a) for a in f["activations"]],
+                                   loss=str(f["loss"]), dtype=ws[0].dtype)
