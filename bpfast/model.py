@@ -165,6 +165,15 @@ class MLP:
         """List of bias arrays, ``biases[i]`` of shape (n_{i+1},): a copy."""
         return K.unpack(self._params, self._layers)[1]
 
+    def packed(self):
+        """``(params, layers)``: copies of the flat parameter buffer and the layer table.
+
+        These are the first two arguments of every kernel in :mod:`bpfast.kernels`,
+        for use from your own ``@njit`` code; bring trained values back with
+        ``net.set_params(*bpfast.kernels.unpack(params, layers))``.
+        """
+        return self._params.copy(), self._layers.copy()
+
     @property
     def n_params(self):
         """Number of trainable parameters."""
