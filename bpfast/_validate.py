@@ -53,6 +53,17 @@ def positive_float(name, value):
     return float(value)
 
 
+def threads(name, value):
+    """A thread count: 1 up to the threads Numba can use on this machine."""
+    import numba
+    limit = numba.config.NUMBA_NUM_THREADS
+    value = positive_int(name, value)
+    if value > limit:
+        raise ValueError(f"{name} must be between 1 and {limit} (numba.config.NUMBA_NUM_THREADS on "
+                         f"this machine); got {value}")
+    return value
+
+
 def seed(name, value):
     """A seed: None or a non-negative integer."""
     if value is None:

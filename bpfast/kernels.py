@@ -47,18 +47,21 @@ Example
 """
 
 import math
+import types
 
 import numpy as np
-from numba import njit
+from numba import njit, prange
 
 from ._config import ACTIVATIONS, JIT_OPTIONS, LOSSES
+from ._exp import exp_neg
 
 __all__ = [
     "N_IN", "N_OUT", "W_OFF", "B_OFF", "U_IN", "U_OUT", "ACT",
     "IDENTITY", "SIGMOID", "TANH", "RELU", "SOFTMAX", "SSE", "MSE", "CROSS_ENTROPY",
-    "layer_table", "allocate", "pack", "unpack",
+    "layer_table", "allocate", "work_size", "scratch", "pack", "unpack",
     "forward", "loss_sum", "loss_delta", "backward", "sgd_update", "train_step",
-    "total_cost", "train", "shuffle",
+    "total_cost", "train", "shuffle", "parallel", "forward_parallel", "backward_parallel",
+    "train_step_parallel", "train_parallel",
 ]
 
 # Columns of the layer table.
@@ -75,6 +78,11 @@ MSE = LOSSES["mse"]
 CROSS_ENTROPY = LOSSES["cross_entropy"]
 
 jit = njit(**JIT_OPTIONS)
+jit_inline = njit(inline="always", **JIT_OPTIONS)   # scalar helpers: inlined in Numba IR
+_KC = 256          # length of the chunks of a sum of products (keeps operands in cache)
+_MC = 32           # rows of C per parallel task (a multiple of 4)
+_ROWS = 64         # samples per parallel task of the element-wise loops
+_SMALL = 128       # layers with fewer weights use the literal loops, not the blocked sums
 
 
 # ------------------------------------------------------------------ layout (Python)
@@ -110,9 +118,29 @@ def layer_table(layer_sizes, activations):
 
 
 def allocate(layers, n_rows, dtype=np.float64):
-    """Unit buffers ``(z, a, delta, gz)``, each of shape (n_rows, n_units)."""
+    """Unit buffers ``z, a, delta, gz`` as one array of shape (4, n_rows, n_units).
+
+    ``z, a, delta, gz = allocate(...)`` unpacks them; :func:`train_step` takes the whole array.
+    """
     n_units = int(layers[-1, U_OUT] + layers[-1, N_OUT])
-    return tuple(np.zeros((n_rows, n_units), dtype=dtype) for _ in range(4))
+    return np.zeros((4, n_rows, n_units), dtype=dtype)
+
+
+@njit(cache=True)
+def work_size(layers, n_rows):
+    """Elements of scratch space :func:`backward` needs for batches of up to ``n_rows`` samples."""
+    size = 0
+    for i in range(layers.shape[0]):
+        n_in = layers[i, N_IN]
+        n_out = layers[i, N_OUT]
+        size = max(size, (n_in + n_out) * n_rows + n_in * n_out)
+    return size
+
+
+def scratch(layers, n_rows, dtype=np.float64):
+    """The gradient buffer followed by the work space, as :func:`train_step` takes them."""
+    n_params = int(layers[-1, B_OFF] + layers[-1, N_OUT])
+    return np.zeros(n_params + work_size(layers, n_rows), dtype=dtype)
 
 
 def pack(weights, biases, layers, dtype=np.float64):
@@ -140,16 +168,15 @@ def unpack(buffer, layers):
 
 
 # ------------------------------------------------------------------ scalars
-@jit
+@jit_inline
 def _sigmoid(x, one):
-    """(1), split on the sign of x so exp never overflows."""
-    if x >= 0:
-        return one / (one + math.exp(-x))
-    e = math.exp(x)
-    return e / (one + e)
+    """(1), split on the sign of x so exp never overflows: ``exp(-|x|)`` is in (0, 1]."""
+    e = exp_neg(-abs(x))
+    r = one / (one + e)
+    return r if x >= 0 else e * r                      # a select, not a branch: loops vectorize
 
 
-@jit
+@jit_inline
 def _activate(x, act, one):
     """g(x) for an element-wise activation code."""
     if act == SIGMOID:
@@ -161,7 +188,7 @@ def _activate(x, act, one):
     return x                                           # IDENTITY
 
 
-@jit
+@jit_inline
 def _derivative(z, a, act, one):
     """(12): g'(z) for an element-wise activation, from z and a = g(z)."""
     if act == SIGMOID:
@@ -173,52 +200,257 @@ def _derivative(z, a, act, one):
     return one                                         # IDENTITY
 
 
+# ------------------------------------------------------------------ sums of products
+@jit
+def _gemm_nt(P, p0, ps, Q, q0, qs, C, c0, cs, M, N, K):
+    """The sums behind (5)/(6), (15) and (21): ``C[m, n] = sum_p P[m, p] * Q[n, p]``.
+
+    All three are sums of products along a contiguous index; this loop nest
+    computes them for every (m, n) pair. The operands are flat buffers:
+    row ``m`` of P is ``P[p0 + m*ps : p0 + m*ps + K]``, row ``n`` of Q is
+    ``Q[q0 + n*qs : ...]``, and ``C[m, n]`` is ``C[c0 + m*cs + n]``.
+
+    The loops are blocked, not reordered: 4 rows of P against 4 rows of Q
+    give 16 running sums that stay in registers, so each value loaded is
+    used 4 times; the sums run over ``p`` in chunks of ``_KC`` so that the
+    chunk of Q stays in cache while ``_MC`` rows of P pass over it. Each
+    ``C[m, n]`` belongs to exactly one iteration of the outer ``prange`` and
+    is summed in the same order with or without threads, so the parallel
+    variant gives bit-identical results.
+    """
+    n_panels = (M + _MC - 1) // _MC
+    if n_panels == 1:
+        _gemm_rows(P, p0, ps, Q, q0, qs, C, c0, cs, 0, M, N, K)
+    else:
+        _gemm_panels(P, p0, ps, Q, q0, qs, C, c0, cs, M, N, K, n_panels)
+
+
+@jit
+def _gemm_panels(P, p0, ps, Q, q0, qs, C, c0, cs, M, N, K, n_panels):
+    """:func:`_gemm_nt` in panels of ``_MC`` rows, one task each (a ``prange``)."""
+    for panel in prange(n_panels):                     # each thread owns whole rows of C
+        _gemm_rows(P, p0, ps, Q, q0, qs, C, c0, cs, panel * _MC, min(panel * _MC + _MC, M), N, K)
+
+
+@jit
+def _gemm_rows(P, p0, ps, Q, q0, qs, C, c0, cs, m_lo, m_hi, N, K):
+    """Rows ``m_lo <= m < m_hi`` of :func:`_gemm_nt` (kept out of the ``prange`` body,
+    where Numba's parallel lowering measured 30% slower)."""
+    zero = C.dtype.type(0)
+    for kt in range(0, K, _KC):
+        kn = min(_KC, K - kt)
+        first = kt == 0
+        for m in range(m_lo, m_hi, 4):
+            if m + 4 > m_hi:                           # the last rows, one at a time
+                for mm in range(m, m_hi):
+                    pb = p0 + mm * ps + kt
+                    x0 = P[pb:pb + kn]
+                    cb = c0 + mm * cs
+                    for n in range(N):
+                        qb = q0 + n * qs + kt
+                        y0 = Q[qb:qb + kn]
+                        acc = zero
+                        for p in range(kn):
+                            acc += x0[p] * y0[p]
+                        C[cb + n] = acc if first else C[cb + n] + acc
+                continue
+            pb = p0 + m * ps + kt
+            x0 = P[pb:pb + kn]
+            x1 = P[pb + ps:pb + ps + kn]
+            x2 = P[pb + 2 * ps:pb + 2 * ps + kn]
+            x3 = P[pb + 3 * ps:pb + 3 * ps + kn]
+            c_0 = c0 + m * cs
+            c_1 = c_0 + cs
+            c_2 = c_1 + cs
+            c_3 = c_2 + cs
+            n = 0
+            while n + 4 <= N:                          # 4 x 4 sums at a time
+                qb = q0 + n * qs + kt
+                y0 = Q[qb:qb + kn]
+                y1 = Q[qb + qs:qb + qs + kn]
+                y2 = Q[qb + 2 * qs:qb + 2 * qs + kn]
+                y3 = Q[qb + 3 * qs:qb + 3 * qs + kn]
+                s00 = s01 = s02 = s03 = s10 = s11 = s12 = s13 = zero
+                s20 = s21 = s22 = s23 = s30 = s31 = s32 = s33 = zero
+                for p in range(kn):
+                    a0 = x0[p]
+                    a1 = x1[p]
+                    a2 = x2[p]
+                    a3 = x3[p]
+                    b0 = y0[p]
+                    b1 = y1[p]
+                    b2 = y2[p]
+                    b3 = y3[p]
+                    s00 += a0 * b0
+                    s01 += a0 * b1
+                    s02 += a0 * b2
+                    s03 += a0 * b3
+                    s10 += a1 * b0
+                    s11 += a1 * b1
+                    s12 += a1 * b2
+                    s13 += a1 * b3
+                    s20 += a2 * b0
+                    s21 += a2 * b1
+                    s22 += a2 * b2
+                    s23 += a2 * b3
+                    s30 += a3 * b0
+                    s31 += a3 * b1
+                    s32 += a3 * b2
+                    s33 += a3 * b3
+                if not first:
+                    s00 += C[c_0 + n]
+                    s01 += C[c_0 + n + 1]
+                    s02 += C[c_0 + n + 2]
+                    s03 += C[c_0 + n + 3]
+                    s10 += C[c_1 + n]
+                    s11 += C[c_1 + n + 1]
+                    s12 += C[c_1 + n + 2]
+                    s13 += C[c_1 + n + 3]
+                    s20 += C[c_2 + n]
+                    s21 += C[c_2 + n + 1]
+                    s22 += C[c_2 + n + 2]
+                    s23 += C[c_2 + n + 3]
+                    s30 += C[c_3 + n]
+                    s31 += C[c_3 + n + 1]
+                    s32 += C[c_3 + n + 2]
+                    s33 += C[c_3 + n + 3]
+                C[c_0 + n] = s00
+                C[c_0 + n + 1] = s01
+                C[c_0 + n + 2] = s02
+                C[c_0 + n + 3] = s03
+                C[c_1 + n] = s10
+                C[c_1 + n + 1] = s11
+                C[c_1 + n + 2] = s12
+                C[c_1 + n + 3] = s13
+                C[c_2 + n] = s20
+                C[c_2 + n + 1] = s21
+                C[c_2 + n + 2] = s22
+                C[c_2 + n + 3] = s23
+                C[c_3 + n] = s30
+                C[c_3 + n + 1] = s31
+                C[c_3 + n + 2] = s32
+                C[c_3 + n + 3] = s33
+                n += 4
+            while n < N:                               # the last columns: 4 x 1 sums
+                qb = q0 + n * qs + kt
+                y0 = Q[qb:qb + kn]
+                s00 = s10 = s20 = s30 = zero
+                for p in range(kn):
+                    b0 = y0[p]
+                    s00 += x0[p] * b0
+                    s10 += x1[p] * b0
+                    s20 += x2[p] * b0
+                    s30 += x3[p] * b0
+                if not first:
+                    s00 += C[c_0 + n]
+                    s10 += C[c_1 + n]
+                    s20 += C[c_2 + n]
+                    s30 += C[c_3 + n]
+                C[c_0 + n] = s00
+                C[c_1 + n] = s10
+                C[c_2 + n] = s20
+                C[c_3 + n] = s30
+                n += 1
+
+
+@jit
+def _transpose(src, s0, ss, rows, cols, dst):
+    """``dst[c * rows + r] = src[s0 + r * ss + c]``: columns of a unit buffer as contiguous rows."""
+    for c in prange(cols):
+        base = c * rows
+        for r in range(rows):
+            dst[base + r] = src[s0 + r * ss + c]
+
+
+@jit
+def _flat(buf):
+    """A 1-D view of a C-contiguous 2-D buffer."""
+    return buf.reshape(buf.shape[0] * buf.shape[1])
+
+
 # ------------------------------------------------------------------ forward
+@jit_inline
+def _sums_small(params, w0, n_in, n_out, a, u_in, z, u_out, n_rows):
+    """(5)/(6) without the bias, literally: ``z_k = sum_j a_j w_jk`` for each sample.
+
+    For small layers, where blocking costs more than it saves.
+    """
+    for s in range(n_rows):
+        for k in range(n_out):
+            acc = z.dtype.type(0)
+            wk = w0 + k * n_in
+            for j in range(n_in):
+                acc += a[s, u_in + j] * params[wk + j]
+            z[s, u_out + k] = acc
+
+
+@jit_inline
+def _bias_activation(params, b0, n_out, act, z, a, u_out, s_lo, s_hi):
+    """``z_k += b_k``, the rest of (5)/(6), then (11) ``a_k = g(z_k)``, for samples s_lo..s_hi-1."""
+    one = params.dtype.type(1)
+    for s in range(s_lo, s_hi):
+        for k in range(n_out):
+            z[s, u_out + k] += params[b0 + k]
+        # one loop per activation, so that each loop vectorizes
+        if act == SIGMOID:
+            for k in range(n_out):
+                a[s, u_out + k] = _sigmoid(z[s, u_out + k], one)
+        elif act == SOFTMAX:                           # g = softmax (output layer only)
+            top = z[s, u_out]
+            for k in range(1, n_out):
+                top = max(top, z[s, u_out + k])
+            total = one - one
+            for k in range(n_out):
+                e = exp_neg(z[s, u_out + k] - top)
+                a[s, u_out + k] = e
+                total += e
+            for k in range(n_out):
+                a[s, u_out + k] /= total
+        else:
+            for k in range(n_out):
+                a[s, u_out + k] = _activate(z[s, u_out + k], act, one)
+
+
 @jit
 def forward(params, layers, X, rows, z, a):
     """Forward pass (5)/(6) and (11) for the samples ``X[rows]``.
 
     Fills ``z`` and ``a`` for rows ``0..len(rows)-1`` of the unit buffers.
     """
-    one = params.dtype.type(1)
     n_rows = rows.shape[0]
-    n0 = layers[0, N_IN]
+    n_units = a.shape[1]
     for s in range(n_rows):                            # a^0 = x
-        for j in range(n0):
-            a[s, j] = X[rows[s], j]
+        r = rows[s]
+        for j in range(layers[0, N_IN]):
+            a[s, j] = X[r, j]
     for i in range(layers.shape[0]):
         n_in = layers[i, N_IN]
         n_out = layers[i, N_OUT]
         w0 = layers[i, W_OFF]
-        b0 = layers[i, B_OFF]
         u_in = layers[i, U_IN]
         u_out = layers[i, U_OUT]
-        act = layers[i, ACT]
-        for s in range(n_rows):
-            for k in range(n_out):                     # (5)/(6): z_k = sum_j a_j w_jk + b_k
-                acc = params[b0 + k]
-                wk = w0 + k * n_in
-                for j in range(n_in):
-                    acc += a[s, u_in + j] * params[wk + j]
-                z[s, u_out + k] = acc
-            if act == SOFTMAX:                         # (11) with g = softmax (output layer)
-                top = z[s, u_out]
-                for k in range(1, n_out):
-                    top = max(top, z[s, u_out + k])
-                total = one - one
-                for k in range(n_out):
-                    e = math.exp(z[s, u_out + k] - top)
-                    a[s, u_out + k] = e
-                    total += e
-                for k in range(n_out):
-                    a[s, u_out + k] /= total
-            else:
-                for k in range(n_out):                 # (11): a_k = g(z_k)
-                    a[s, u_out + k] = _activate(z[s, u_out + k], act, one)
+        # (5)/(6): z_k = sum_j a_j w_jk + b_k; first the sums over j, for every sample and k
+        if n_in * n_out < _SMALL:
+            _sums_small(params, w0, n_in, n_out, a, u_in, z, u_out, n_rows)
+        else:
+            _gemm_nt(_flat(a), u_in, n_units, params, w0, n_in, _flat(z), u_out, n_units,
+                     n_rows, n_out, n_in)
+        # ... then + b_k, and (11)
+        if n_rows <= _ROWS:
+            _bias_activation(params, layers[i, B_OFF], n_out, layers[i, ACT], z, a, u_out, 0, n_rows)
+        else:
+            _bias_activation_tasks(params, layers[i, B_OFF], n_out, layers[i, ACT], z, a, u_out, n_rows)
+
+
+@jit
+def _bias_activation_tasks(params, b0, n_out, act, z, a, u_out, n_rows):
+    """:func:`_bias_activation` in tasks of ``_ROWS`` samples (a ``prange``)."""
+    for c in prange((n_rows + _ROWS - 1) // _ROWS):
+        _bias_activation(params, b0, n_out, act, z, a, u_out, c * _ROWS, min(c * _ROWS + _ROWS, n_rows))
 
 
 # ------------------------------------------------------------------ cost
-@jit
+@jit_inline
 def loss_sum(layers, loss, Y, rows, z, a):
     """Unnormalised cost of the batch: (2) summed over samples, or cross-entropy.
 
@@ -234,13 +466,13 @@ def loss_sum(layers, loss, Y, rows, z, a):
     for s in range(rows.shape[0]):
         r = rows[s]
         if loss == CROSS_ENTROPY:
-            top = z[s, u]
+            # log a_k = z_k - log sum_m exp(z_m); with the top unit's a = exp(0) / sum,
+            # log sum_m exp(z_m) = z_top - log a_top, and a_top >= 1 / n_out never underflows.
+            top = 0
             for k in range(1, n_out):
-                top = max(top, z[s, u + k])
-            norm = total - total
-            for k in range(n_out):
-                norm += math.exp(z[s, u + k] - top)
-            log_norm = top + math.log(norm)
+                if z[s, u + k] > z[s, u + top]:
+                    top = k
+            log_norm = z[s, u + top] - math.log(a[s, u + top])
             for k in range(n_out):
                 y = Y[r, k]
                 if y != 0:
@@ -268,8 +500,9 @@ def loss_delta(layers, loss, Y, rows, z, a, delta, gz):
     cost = loss_sum(layers, loss, Y, rows, z, a)
     scale = one
     if loss == MSE:
-        scale = one / a.dtype.type(n_rows * n_out)
-        cost *= scale
+        count = a.dtype.type(n_rows * n_out)
+        cost /= count                                  # exactly as total_cost does it
+        scale = one / count
     for s in range(n_rows):
         r = rows[s]
         if loss == CROSS_ENTROPY:
@@ -297,17 +530,47 @@ def loss_delta(layers, loss, Y, rows, z, a, delta, gz):
 
 
 # ------------------------------------------------------------------ backward
+@jit_inline
+def _backward_small(params, w0, b0, n_in, n_out, a, u_in, gz, u_out, delta, n_rows, grad, with_delta):
+    """(21)/(22) and, if ``with_delta``, (15), literally, sample by sample.
+
+    For small layers, where blocking costs more than it saves. ``grad`` of
+    the layer must be zero on entry.
+    """
+    for s in range(n_rows):
+        if with_delta:
+            for j in range(n_in):
+                delta[s, u_in + j] = 0
+        for k in range(n_out):
+            g = gz[s, u_out + k]                       # g'(z_k) delta_k
+            grad[b0 + k] += g                          # (22): dC/db_k = g'(z_k) delta_k
+            wk = w0 + k * n_in
+            for j in range(n_in):                      # (21): dC/dw_jk = a_j g'(z_k) delta_k
+                grad[wk + j] += a[s, u_in + j] * g
+            if with_delta:
+                for j in range(n_in):                  # (15): delta_j = sum_k of the (14.x) path
+                    delta[s, u_in + j] += params[wk + j] * g   # terms w_jk g'(z_k) delta_k
+
+
+@jit_inline
+def _gz_below(z, a, delta, gz, u, n, act, s_lo, s_hi):
+    """(12): ``dC/dz_j = g'(z_j) delta_j`` one layer down, for samples s_lo..s_hi-1."""
+    one = a.dtype.type(1)
+    for s in range(s_lo, s_hi):
+        for j in range(u, u + n):
+            gz[s, j] = _derivative(z[s, j], a[s, j], act, one) * delta[s, j]
+
+
 @jit
-def backward(params, layers, n_rows, z, a, delta, gz, grad):
+def backward(params, layers, n_rows, z, a, delta, gz, grad, work):
     """Backward pass: (15) for every delta, (21)/(22) for every gradient.
 
     Needs ``gz`` of the output units (from :func:`loss_delta`). Overwrites
     ``grad`` (same layout as ``params``) with the gradient of the cost summed
-    over the ``n_rows`` samples, and fills ``delta`` and ``gz`` of the hidden units.
+    over the ``n_rows`` samples, and fills ``delta`` and ``gz`` of the hidden
+    units. ``work`` is scratch space of :func:`work_size` elements.
     """
-    one = params.dtype.type(1)
-    for w in range(grad.shape[0]):
-        grad[w] = 0
+    n_units = a.shape[1]
     for i in range(layers.shape[0] - 1, -1, -1):
         n_in = layers[i, N_IN]
         n_out = layers[i, N_OUT]
@@ -315,30 +578,50 @@ def backward(params, layers, n_rows, z, a, delta, gz, grad):
         b0 = layers[i, B_OFF]
         u_in = layers[i, U_IN]
         u_out = layers[i, U_OUT]
-        for s in range(n_rows):
-            for k in range(n_out):
-                g = gz[s, u_out + k]                   # g'(z_k) delta_k
-                grad[b0 + k] += g                      # (22): dC/db_k = g'(z_k) delta_k
-                wk = w0 + k * n_in
-                for j in range(n_in):                  # (21): dC/dw_jk = a_j g'(z_k) delta_k
-                    grad[wk + j] += a[s, u_in + j] * g
+        if n_in * n_out < _SMALL:
+            grad[w0:b0 + n_out] = 0
+            _backward_small(params, w0, b0, n_in, n_out, a, u_in, gz, u_out, delta, n_rows, grad, i > 0)
+        else:
+            # Samples become the contiguous index: gz_t[k, s] = g'(z_k) delta_k, a_t[j, s] = a_j.
+            gz_t = work[:n_out * n_rows]
+            a_t = work[n_out * n_rows:(n_out + n_in) * n_rows]
+            _transpose(_flat(gz), u_out, n_units, n_rows, n_out, gz_t)
+            _transpose(_flat(a), u_in, n_units, n_rows, n_in, a_t)
+            # (21): dC/dw_jk = sum_s a_j g'(z_k) delta_k  (stored at grad[w0 + k*n_in + j])
+            _gemm_nt(gz_t, 0, n_rows, a_t, 0, n_rows, grad, w0, n_in, n_out, n_in, n_rows)
+            _row_sums(gz_t, n_out, n_rows, grad, b0)   # (22): dC/db_k = sum_s g'(z_k) delta_k
+            if i > 0:
+                # (15): delta_j = sum_k of the (14.x) path terms w_jk g'(z_k) delta_k
+                w_t = work[(n_out + n_in) * n_rows:(n_out + n_in) * n_rows + n_in * n_out]
+                _transpose(params, w0, n_in, n_out, n_in, w_t)     # w_t[j, k] = w_jk
+                _gemm_nt(_flat(gz), u_out, n_units, w_t, 0, n_out, _flat(delta), u_in, n_units,
+                         n_rows, n_in, n_out)
         if i == 0:
             break                                      # no delta for the input layer
-        act_in = layers[i - 1, ACT]
-        for s in range(n_rows):
-            for j in range(n_in):
-                delta[s, u_in + j] = 0
-            for k in range(n_out):                     # (15): delta_j = sum_k of the (14.x) path
-                g = gz[s, u_out + k]                   #       terms w_jk g'(z_k) delta_k
-                wk = w0 + k * n_in
-                for j in range(n_in):
-                    delta[s, u_in + j] += params[wk + j] * g
-            for j in range(n_in):                      # (12): dC/dz_j one layer down
-                gz[s, u_in + j] = (_derivative(z[s, u_in + j], a[s, u_in + j], act_in, one)
-                                   * delta[s, u_in + j])
+        if n_rows <= _ROWS:
+            _gz_below(z, a, delta, gz, u_in, n_in, layers[i - 1, ACT], 0, n_rows)
+        else:
+            _gz_below_tasks(z, a, delta, gz, u_in, n_in, layers[i - 1, ACT], n_rows)
 
 
 @jit
+def _gz_below_tasks(z, a, delta, gz, u, n, act, n_rows):
+    """:func:`_gz_below` in tasks of ``_ROWS`` samples (a ``prange``)."""
+    for c in prange((n_rows + _ROWS - 1) // _ROWS):
+        _gz_below(z, a, delta, gz, u, n, act, c * _ROWS, min(c * _ROWS + _ROWS, n_rows))
+
+
+@jit
+def _row_sums(src, rows, cols, dst, d0):
+    """``dst[d0 + r] = sum_c src[r * cols + c]``."""
+    for r in prange(rows):
+        acc = src.dtype.type(0)
+        for c in range(cols):
+            acc += src[r * cols + c]
+        dst[d0 + r] = acc
+
+
+@jit_inline
 def sgd_update(params, layers, grad, learning_rate, bias_scale):
     """Gradient-descent step on every parameter at once (the article's last stage).
 
@@ -356,24 +639,32 @@ def sgd_update(params, layers, grad, learning_rate, bias_scale):
 
 
 @jit
-def train_step(params, layers, loss, X, Y, rows, learning_rate, bias_mean, z, a, delta, gz, grad):
-    """One full step on the samples ``X[rows]``: forward, backward, update. Returns the cost before it."""
+def train_step(params, layers, loss, X, Y, rows, learning_rate, bias_mean, buffers, scratch):
+    """One full step on the samples ``X[rows]``: forward, backward, update. Returns the cost before it.
+
+    ``buffers`` comes from :func:`allocate` and ``scratch`` from :func:`scratch`,
+    both for at least ``len(rows)`` rows.
+    """
     one = params.dtype.type(1)
     n_rows = rows.shape[0]
+    z = buffers[0]
+    a = buffers[1]
+    delta = buffers[2]
+    gz = buffers[3]
+    grad = scratch[:params.shape[0]]
     forward(params, layers, X, rows, z, a)
     cost = loss_delta(layers, loss, Y, rows, z, a, delta, gz)
-    backward(params, layers, n_rows, z, a, delta, gz, grad)
+    backward(params, layers, n_rows, z, a, delta, gz, grad, scratch[params.shape[0]:])
     bias_scale = one / params.dtype.type(n_rows) if bias_mean else one
     sgd_update(params, layers, grad, learning_rate, bias_scale)
     return cost
 
 
 @jit
-def total_cost(params, layers, loss, X, Y, z, a):
-    """Cost of the whole data set, evaluated in chunks of ``z.shape[0]`` rows."""
+def total_cost(params, layers, loss, X, Y, seq, z, a):
+    """Cost of the whole data set, in chunks of ``z.shape[0]`` rows; ``seq`` is ``arange(len(X))``."""
     n = X.shape[0]
     chunk = z.shape[0]
-    seq = np.arange(n)
     total = z.dtype.type(0)
     for start in range(0, n, chunk):
         rows = seq[start:min(start + chunk, n)]
@@ -406,23 +697,60 @@ def shuffle(order, state):
 def train(params, layers, loss, X, Y, learning_rate, epochs, batch_size, shuffled, bias_mean, state, costs):
     """Train in place: ``epochs`` passes of mini-batch gradient descent, all inside one compiled call.
 
-    Buffers are allocated once, at the start. ``costs[e]`` receives the cost
-    on all of ``(X, Y)`` after epoch ``e``. ``state`` carries the shuffle
-    generator (see :func:`shuffle`) from call to call.
+    Buffers are allocated once, at the start; the steps allocate nothing.
+    ``costs[e]`` receives the cost on all of ``(X, Y)`` after epoch ``e``.
+    ``state`` carries the shuffle generator (see :func:`shuffle`) from call to call.
     """
     n = X.shape[0]
     n_batch = min(batch_size, n)
-    n_units = layers[layers.shape[0] - 1, U_OUT] + layers[layers.shape[0] - 1, N_OUT]
-    z = np.empty((n_batch, n_units), dtype=params.dtype)
-    a = np.empty_like(z)
-    delta = np.empty_like(z)
-    gz = np.empty_like(z)
-    grad = np.empty_like(params)
+    last = layers.shape[0] - 1
+    buffers = np.zeros((4, n_batch, layers[last, U_OUT] + layers[last, N_OUT]), dtype=params.dtype)
+    work = np.zeros(params.shape[0] + work_size(layers, n_batch), dtype=params.dtype)
     order = np.arange(n)
+    seq = np.arange(n)
+    # Full batch in a fixed order: the cost a step computes before its update is the cost
+    # after the previous epoch, bit for bit, so only the last epoch needs one more pass.
+    reuse = n_batch == n and not shuffled
     for e in range(epochs):
         if shuffled:
             shuffle(order, state)
         for start in range(0, n, n_batch):
             rows = order[start:min(start + n_batch, n)]
-            train_step(params, layers, loss, X, Y, rows, learning_rate, bias_mean, z, a, delta, gz, grad)
-        costs[e] = total_cost(params, layers, loss, X, Y, z, a)
+            cost = train_step(params, layers, loss, X, Y, rows, learning_rate, bias_mean, buffers, work)
+        if reuse and e > 0:
+            costs[e - 1] = cost
+        if not reuse or e == epochs - 1:
+            costs[e] = total_cost(params, layers, loss, X, Y, seq, buffers[0], buffers[1])
+
+
+# ------------------------------------------------------------------ parallel variants
+def _parallel_variants(names):
+    """Compile the functions ``names`` a second time with ``parallel=True``.
+
+    One Python body, two machine codes: each copy gets its own name (so
+    Numba's on-disk cache, which ignores ``parallel=``, keeps them apart)
+    and a namespace in which the other copies are the parallel ones, so a
+    parallel ``train`` calls the parallel ``forward``, which calls the
+    parallel ``_gemm_nt``.
+    """
+    namespace = dict(globals())
+    variants = {}
+    for name in names:
+        fn = getattr(globals()[name], "py_func", globals()[name])
+        code = fn.__code__.replace(co_name=f"{name}_parallel", co_qualname=f"{name}_parallel")
+        copy = types.FunctionType(code, namespace, code.co_name, fn.__defaults__)
+        copy.__doc__ = fn.__doc__
+        uses_prange = "prange" in code.co_names
+        variants[name] = namespace[name] = njit(parallel=uses_prange, **JIT_OPTIONS)(copy)
+    return types.SimpleNamespace(**variants)
+
+
+#: The parallel kernels: ``parallel.forward``, ``parallel.train`` and so on,
+#: with the signatures of their serial twins; threads come from ``numba.set_num_threads``.
+parallel = _parallel_variants([
+    "_gemm_panels", "_gemm_nt", "_transpose", "_row_sums", "_bias_activation_tasks", "_gz_below_tasks",
+    "forward", "backward", "train_step", "total_cost", "train"])
+forward_parallel = parallel.forward
+backward_parallel = parallel.backward
+train_step_parallel = parallel.train_step
+train_parallel = parallel.train

@@ -7,8 +7,10 @@ buffer and commits it only when training returns, so a failed call leaves the
 network exactly as it was.
 """
 
+import contextlib
 import warnings
 
+import numba
 import numpy as np
 
 from . import _validate as V
@@ -52,6 +54,10 @@ class MLP:
         order of the mini-batches. The same seed gives bit-identical runs.
     dtype : {"float64", "float32"}
         Precision of the parameters and of every computation.
+    threads : int
+        Threads of the loop kernels: 1 runs the serial kernels; more runs the
+        parallel ones (``bpfast.kernels.parallel``), which give bit-identical
+        results. At most ``numba.config.NUMBA_NUM_THREADS``.
 
     Attributes
     ----------
@@ -64,11 +70,11 @@ class MLP:
     """
 
     def __init__(self, layer_sizes, activation="sigmoid", loss="sse", init="glorot", seed=None,
-                 dtype="float64"):
+                 dtype="float64", threads=1):
         sizes = V.layer_sizes(layer_sizes)
         V.choice("init", init, INITS)
         seed = V.seed("seed", seed)
-        self._setup(sizes, activation, loss, dtype, seed)
+        self._setup(sizes, activation, loss, dtype, seed, threads)
         rng = np.random.default_rng(seed)
         weights, biases = [], []
         for n_in, n_out in zip(sizes[:-1], sizes[1:]):
@@ -80,7 +86,8 @@ class MLP:
             biases.append(np.zeros(n_out))
         self._params = K.pack(weights, biases, self._layers, self.dtype)
 
-    def _setup(self, sizes, activation, loss, dtype, seed):
+    def _setup(self, sizes, activation, loss, dtype, seed, threads=1):
+        self.threads = V.threads("threads", threads)
         self.layer_sizes = sizes
         self.activations = V.activations(activation, len(sizes) - 1, loss)
         self.loss = loss
@@ -91,7 +98,8 @@ class MLP:
 
     # ---------------------------------------------------------------- parameters
     @classmethod
-    def from_params(cls, weights, biases, activation="sigmoid", loss="sse", dtype=None, seed=None):
+    def from_params(cls, weights, biases, activation="sigmoid", loss="sse", dtype=None, seed=None,
+                    threads=1):
         """A network with the given parameters (copied).
 
         Parameters
@@ -106,7 +114,7 @@ class MLP:
             dtype = "float32" if all(w.dtype == np.float32 for w in weights) else "float64"
         sizes = tuple([weights[0].shape[0]] + [w.shape[1] for w in weights])
         net = cls.__new__(cls)
-        net._setup(sizes, activation, loss, dtype, V.seed("seed", seed))
+        net._setup(sizes, activation, loss, dtype, V.seed("seed", seed), threads)
         net._params = net._pack_checked(weights, biases)
         return net
 
@@ -185,6 +193,20 @@ class MLP:
                 f"dtype={self.dtype.name!r})")
 
     # ---------------------------------------------------------------- evaluation
+    @contextlib.contextmanager
+    def _running(self, threads=None):
+        """The kernels to call (serial, or parallel on ``threads`` threads) for a ``with`` block."""
+        threads = self.threads if threads is None else threads
+        if threads == 1:
+            yield K
+            return
+        previous = numba.get_num_threads()
+        numba.set_num_threads(threads)
+        try:
+            yield K.parallel
+        finally:
+            numba.set_num_threads(previous)
+
     def _buffers(self, n_rows):
         return K.allocate(self._layers, n_rows, self.dtype)
 
@@ -214,7 +236,8 @@ class MLP:
         seq = np.arange(n)
         for start in range(0, n, _CHUNK):
             rows = seq[start:start + _CHUNK]
-            K.forward(self._params, self._layers, X, rows, z, a)
+            with self._running() as kernels:
+                kernels.forward(self._params, self._layers, X, rows, z, a)
             out[rows] = a[:len(rows), u_out:]
         return out
 
@@ -225,7 +248,9 @@ class MLP:
             zs, acts = R.forward(*self._vectorized_params(), X)
             return float(R.cost(self.loss, zs[-1], acts[-1], Y))
         z, a, _, _ = self._buffers(min(X.shape[0], _CHUNK))
-        return float(K.total_cost(self._params, self._layers, self._loss_code, X, Y, z, a))
+        seq = np.arange(X.shape[0])
+        with self._running() as kernels:
+            return float(kernels.total_cost(self._params, self._layers, self._loss_code, X, Y, seq, z, a))
 
     def gradients(self, X, Y, backend="loops"):
         """Exact gradient of the total cost of the batch, (21)/(22) or (23)/(24).
@@ -249,9 +274,11 @@ class MLP:
         z, a, delta, gz = self._buffers(n)
         grad = np.empty_like(self._params)
         rows = np.arange(n)
-        K.forward(self._params, self._layers, X, rows, z, a)
-        cost = K.loss_delta(self._layers, self._loss_code, Y, rows, z, a, delta, gz)
-        K.backward(self._params, self._layers, n, z, a, delta, gz, grad)
+        work = np.empty(K.work_size(self._layers, n), dtype=self.dtype)
+        with self._running() as kernels:
+            kernels.forward(self._params, self._layers, X, rows, z, a)
+            cost = K.loss_delta(self._layers, self._loss_code, Y, rows, z, a, delta, gz)
+            kernels.backward(self._params, self._layers, n, z, a, delta, gz, grad, work)
         return cost, z, a, delta, gz, grad
 
     def predict(self, X):
@@ -270,7 +297,7 @@ class MLP:
 
     # ---------------------------------------------------------------- training
     def fit(self, X, Y, learning_rate=0.1, epochs=1, batch_size=None, shuffle=True,
-            bias_gradient="sum", backend="loops", seed=None, callback=None):
+            bias_gradient="sum", backend="loops", seed=None, callback=None, threads=None):
         """Train by mini-batch gradient descent; return the cost on ``(X, Y)`` after each epoch.
 
         Parameters
@@ -294,6 +321,8 @@ class MLP:
         callback : callable or None
             ``callback(epoch, cost)`` after each epoch (epochs then run one
             compiled call each; the result is bit-identical).
+        threads : int or None
+            Threads of the loop kernels for this call; None uses ``self.threads``.
 
         Returns
         -------
@@ -309,6 +338,7 @@ class MLP:
         bias_mean = V.choice("bias_gradient", bias_gradient, BIAS_GRADIENTS) == "mean"
         backend = V.backend(backend)
         seed = V.seed("seed", seed)
+        threads = self.threads if threads is None else V.threads("threads", threads)
         if callback is not None and not callable(callback):
             raise TypeError(f"callback must be callable or None; got {callback!r}")
 
@@ -319,10 +349,10 @@ class MLP:
         lr = self.dtype.type(learning_rate)
         run = self._fit_loops if backend == "loops" else self._fit_vectorized
         if callback is None:
-            run(params, X, Y, lr, epochs, batch_size, shuffled, bias_mean, state, costs)
+            run(params, X, Y, lr, epochs, batch_size, shuffled, bias_mean, state, costs, threads)
         else:
             for e in range(epochs):
-                run(params, X, Y, lr, 1, batch_size, shuffled, bias_mean, state, costs[e:e + 1])
+                run(params, X, Y, lr, 1, batch_size, shuffled, bias_mean, state, costs[e:e + 1], threads)
                 callback(e, float(costs[e]))
         self._params = params
         if seed is None:
@@ -332,11 +362,14 @@ class MLP:
                           "large for this data", RuntimeWarning, stacklevel=2)
         return costs
 
-    def _fit_loops(self, params, X, Y, lr, epochs, batch_size, shuffled, bias_mean, state, costs):
-        K.train(params, self._layers, self._loss_code, X, Y, lr, epochs, batch_size, shuffled,
-                bias_mean, state, costs)
+    def _fit_loops(self, params, X, Y, lr, epochs, batch_size, shuffled, bias_mean, state, costs,
+                   threads):
+        with self._running(threads) as kernels:
+            kernels.train(params, self._layers, self._loss_code, X, Y, lr, epochs, batch_size,
+                          shuffled, bias_mean, state, costs)
 
-    def _fit_vectorized(self, params, X, Y, lr, epochs, batch_size, shuffled, bias_mean, state, costs):
+    def _fit_vectorized(self, params, X, Y, lr, epochs, batch_size, shuffled, bias_mean, state, costs,
+                        threads):
         ws, bs = K.unpack(params, self._layers)
         acts = list(self.activations)
         n = X.shape[0]

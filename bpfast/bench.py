@@ -1,0 +1,389 @@
+"""The speed comparison: problems, backends, and the grid ``bpfast bench`` runs.
+
+Shipped in the package because both the command line and the ASV suite in
+``benchmarks/`` use it. A *problem* fixes a network and a batch; a *runner*
+holds one backend's copy of the parameters and data and exposes ``step``
+(forward + backward + update), ``forward``, ``gradients`` and ``fit``
+(``fit_steps`` full-batch steps in one call, the way each backend does a
+loop best: one compiled call for the loop kernels and for JAX's
+``lax.fori_loop``, a Python loop for NumPy and PyTorch).
+
+Backends: ``loops`` (serial loop kernels), ``loops-parallel`` (the same on
+every core Numba may use), ``vectorized`` (the NumPy matrix form, BLAS),
+and ``torch`` and ``jax`` when they are importable.
+"""
+
+import json
+import platform
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+from . import kernels as K
+from . import reference as R
+from ._config import LOSSES
+
+__all__ = ["Problem", "PROBLEMS", "BACKENDS", "available_backends", "make_runner", "run_grid",
+           "format_table"]
+
+
+@dataclass(frozen=True)
+class Problem:
+    name: str
+    layer_sizes: tuple
+    batch: int
+    activations: tuple
+    loss: str
+    learning_rate: float
+    fit_steps: int                    # steps of the whole-fit benchmark
+
+    @property
+    def macs(self):
+        """Multiply-adds of one step: forward (5)/(6), weight gradients (21), deltas (15)."""
+        pairs = [a * b for a, b in zip(self.layer_sizes[:-1], self.layer_sizes[1:])]
+        return self.batch * (2 * sum(pairs) + sum(pairs[1:]))
+
+    @property
+    def flops(self):
+        return 2 * self.macs
+
+
+def _hidden(n):
+    return ("sigmoid",) * n + ("softmax",)
+
+
+# Must not be changed, only appended: the benchmark history depends on them.
+PROBLEMS = {
+    "article": Problem("article", (3, 3, 2), 2, ("sigmoid", "sigmoid"), "sse", 0.1, 1000),
+    "digits": Problem("digits", (64, 32, 10), 64, _hidden(1), "cross_entropy", 0.01, 100),
+    "mnist": Problem("mnist", (784, 128, 10), 256, _hidden(1), "cross_entropy", 0.001, 10),
+    "large": Problem("large", (784, 512, 512, 10), 1024, _hidden(2), "cross_entropy", 0.0001, 2),
+}
+BACKENDS = ("loops", "loops-parallel", "vectorized", "torch", "jax")
+
+
+def problem_data(problem, dtype):
+    """Deterministic ``(X, Y, weights, biases)`` for a problem, in ``dtype``."""
+    rng = np.random.default_rng(20190512)
+    sizes, n = problem.layer_sizes, problem.batch
+    if problem.name == "article":
+        X = np.array([[1.0, 2.0, 3.0], [3.0, 2.0, 1.0]])
+        Y = np.array([[1.0, 0.0], [0.0, 1.0]])
+        weights = [rng.random((a, b)) for a, b in zip(sizes[:-1], sizes[1:])]
+    else:
+        X = rng.standard_normal((n, sizes[0]))
+        Y = np.eye(sizes[-1])[rng.integers(0, sizes[-1], n)]
+        weights = [rng.uniform(-1, 1, (a, b)) * np.sqrt(6 / (a + b)) for a, b in zip(sizes[:-1], sizes[1:])]
+    biases = [np.zeros(b) for b in sizes[1:]]
+    cast = [np.ascontiguousarray(x, dtype=dtype) for x in [X, Y] + weights + biases]
+    k = len(weights)
+    return cast[0], cast[1], cast[2:2 + k], cast[2 + k:]
+
+
+def available_backends():
+    """The backends importable here (torch and jax are optional)."""
+    found = ["loops", "loops-parallel", "vectorized"]
+    for name in ("torch", "jax"):
+        try:
+            __import__(name)
+        except ImportError:
+            continue
+        found.append(name)
+    return found
+
+
+# ---------------------------------------------------------------- runners
+class _Loops:
+    def __init__(self, problem, dtype, parallel):
+        import numba
+        X, Y, ws, bs = problem_data(problem, dtype)
+        self.X, self.Y = X, Y
+        self.layers = K.layer_table(problem.layer_sizes, problem.activations)[0]
+        self.params = K.pack(ws, bs, self.layers, dtype)
+        self.loss = LOSSES[problem.loss]
+        self.lr = np.dtype(dtype).type(problem.learning_rate)
+        self.rows = np.arange(problem.batch)
+        self.buffers = K.allocate(self.layers, problem.batch, dtype)
+        self.scratch = K.scratch(self.layers, problem.batch, dtype)
+        self.state = np.array([1], dtype=np.int64)
+        self.costs = np.empty(problem.fit_steps, dtype=dtype)
+        self.steps = problem.fit_steps
+        self.k = K.parallel if parallel else K
+        self.threads = numba.config.NUMBA_NUM_THREADS if parallel else 1
+
+    def prepare(self):
+        """Give the parallel kernels every thread (a process-wide Numba setting)."""
+        import numba
+        numba.set_num_threads(self.threads)
+
+    def step(self):
+        self.k.train_step(self.params, self.layers, self.loss, self.X, self.Y, self.rows, self.lr,
+                          False, self.buffers, self.scratch)
+
+    def forward(self):
+        self.k.forward(self.params, self.layers, self.X, self.rows, self.buffers[0], self.buffers[1])
+
+    def gradients(self):
+        z, a, delta, gz = self.buffers
+        n = self.rows.shape[0]
+        self.k.forward(self.params, self.layers, self.X, self.rows, z, a)
+        K.loss_delta(self.layers, self.loss, self.Y, self.rows, z, a, delta, gz)
+        self.k.backward(self.params, self.layers, n, z, a, delta, gz, self.scratch[:len(self.params)],
+                        self.scratch[len(self.params):])
+
+    def fit(self):
+        self.k.train(self.params, self.layers, self.loss, self.X, self.Y, self.lr, self.steps,
+                     self.X.shape[0], False, False, self.state, self.costs)
+
+    def output(self):
+        self.forward()
+        return self.buffers[1][:, self.layers[-1, K.U_OUT]:].copy()
+
+
+class _Vectorized:
+    def __init__(self, problem, dtype):
+        self.X, self.Y, self.ws, self.bs = problem_data(problem, dtype)
+        self.acts, self.loss, self.lr = list(problem.activations), problem.loss, problem.learning_rate
+        self.steps = problem.fit_steps
+
+    def step(self):
+        _, grad_w, grad_b = R.gradients(self.ws, self.bs, self.acts, self.loss, self.X, self.Y)
+        R.update(self.ws, self.bs, grad_w, grad_b, self.lr)
+
+    def forward(self):
+        return R.forward(self.ws, self.bs, self.acts, self.X)
+
+    def gradients(self):
+        return R.gradients(self.ws, self.bs, self.acts, self.loss, self.X, self.Y)
+
+    def fit(self):
+        for _ in range(self.steps):
+            self.step()
+
+    def output(self):
+        return self.forward()[1][-1]
+
+
+class _Torch:
+    def __init__(self, problem, dtype):
+        import torch
+        X, Y, ws, bs = problem_data(problem, dtype)
+        self.torch = torch
+        self.X, self.Y = torch.from_numpy(X), torch.from_numpy(Y)
+        self.ws = [torch.from_numpy(w.copy()).requires_grad_() for w in ws]
+        self.bs = [torch.from_numpy(b.copy()).requires_grad_() for b in bs]
+        self.acts, self.loss, self.lr = problem.activations, problem.loss, problem.learning_rate
+        self.steps = problem.fit_steps
+
+    def _logits_and_output(self):
+        a = self.X
+        for w, b, act in zip(self.ws, self.bs, self.acts):
+            z = a @ w + b
+            a = {"sigmoid": self.torch.sigmoid, "softmax": lambda t: self.torch.softmax(t, 1)}[act](z)
+        return z, a
+
+    def _cost(self):
+        z, a = self._logits_and_output()
+        if self.loss == "cross_entropy":
+            return self.torch.nn.functional.cross_entropy(z, self.Y, reduction="sum")
+        return ((a - self.Y) ** 2).sum()
+
+    def step(self):
+        self._cost().backward()
+        with self.torch.no_grad():
+            for p in self.ws + self.bs:
+                p -= self.lr * p.grad
+                p.grad = None
+
+    def forward(self):
+        with self.torch.no_grad():
+            return self._logits_and_output()
+
+    def gradients(self):
+        for p in self.ws + self.bs:
+            p.grad = None
+        self._cost().backward()
+
+    def fit(self):
+        for _ in range(self.steps):
+            self.step()
+
+    def output(self):
+        return self.forward()[1].numpy()
+
+
+class _Jax:
+    def __init__(self, problem, dtype):
+        import jax
+        jax.config.update("jax_enable_x64", True)
+        import jax.numpy as jnp
+        X, Y, ws, bs = problem_data(problem, dtype)
+        self.jax = jax
+        self.X, self.Y = jnp.asarray(X), jnp.asarray(Y)
+        self.params = tuple((jnp.asarray(w), jnp.asarray(b)) for w, b in zip(ws, bs))
+        acts, loss, lr, steps = problem.activations, problem.loss, problem.learning_rate, problem.fit_steps
+
+        def out(params, X):
+            a = X
+            for (w, b), act in zip(params, acts):
+                z = a @ w + b
+                a = jax.nn.sigmoid(z) if act == "sigmoid" else jax.nn.softmax(z, axis=1)
+            return z, a
+
+        def cost(params, X, Y):
+            z, a = out(params, X)
+            if loss == "cross_entropy":
+                return -jnp.sum(Y * jax.nn.log_softmax(z, axis=1))
+            return jnp.sum((a - Y) ** 2)
+
+        def step(params, X, Y):
+            grads = jax.grad(cost)(params, X, Y)
+            return jax.tree_util.tree_map(lambda p, g: p - lr * g, params, grads)
+
+        self._forward = jax.jit(out)
+        self._grad = jax.jit(jax.grad(cost))
+        self._step = jax.jit(step)
+        self._fit = jax.jit(lambda params, X, Y: jax.lax.fori_loop(
+            0, steps, lambda i, p: step(p, X, Y), params))
+
+    def step(self):
+        self.params = self.jax.block_until_ready(self._step(self.params, self.X, self.Y))
+
+    def forward(self):
+        return self.jax.block_until_ready(self._forward(self.params, self.X))
+
+    def gradients(self):
+        return self.jax.block_until_ready(self._grad(self.params, self.X, self.Y))
+
+    def fit(self):
+        self.params = self.jax.block_until_ready(self._fit(self.params, self.X, self.Y))
+
+    def output(self):
+        return np.asarray(self.forward()[1])
+
+
+def make_runner(problem, backend, dtype):
+    """A runner for one (problem, backend, dtype); raises ImportError for a missing peer."""
+    problem = PROBLEMS[problem] if isinstance(problem, str) else problem
+    dtype = np.dtype(dtype)
+    if backend in ("loops", "loops-parallel"):
+        return _Loops(problem, dtype, parallel=backend == "loops-parallel")
+    if backend == "vectorized":
+        return _Vectorized(problem, dtype)
+    if backend == "torch":
+        return _Torch(problem, dtype)
+    if backend == "jax":
+        return _Jax(problem, dtype)
+    raise ValueError(f"backend must be one of {list(BACKENDS)}; got {backend!r}")
+
+
+# ---------------------------------------------------------------- timing
+def median_time(fn, repeats=7, min_time=0.02):
+    """Median seconds per call of ``fn`` over ``repeats`` rounds of at least ``min_time`` each."""
+    fn()                                              # warm-up (JIT compilation, caches)
+    number, start = 1, time.perf_counter()
+    fn()
+    once = time.perf_counter() - start
+    if once < min_time:
+        number = int(min_time / max(once, 1e-9)) + 1
+    rounds = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        for _ in range(number):
+            fn()
+        rounds.append((time.perf_counter() - start) / number)
+    return float(np.median(rounds))
+
+
+def machine():
+    import numba
+    return {"machine": platform.processor() or platform.machine(), "cpu": _cpu_name(),
+            "cores": numba.config.NUMBA_NUM_THREADS, "python": platform.python_version(),
+            "numpy": np.__version__, "numba": numba.__version__}
+
+
+def _cpu_name():
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor()
+
+
+def run_grid(problems, backends, dtypes, repeats=7, progress=None):
+    """Time one training step (the whole fit for ``article``) for every combination.
+
+    Returns a list of dicts: problem, dtype, backend, seconds (median per step),
+    gflops, and ``unit`` ("step" or "fit of N steps"). Combinations whose
+    backend is not importable are left out.
+    """
+    results = []
+    have = set(available_backends())
+    for name in problems:
+        problem = PROBLEMS[name]
+        for dtype in dtypes:
+            for backend in backends:
+                if progress is not None:
+                    progress(f"{name} {dtype} {backend}")
+                if backend not in have:
+                    continue
+                runner = make_runner(problem, backend, dtype)
+                if hasattr(runner, "prepare"):
+                    runner.prepare()
+                whole = name == "article"
+                seconds = median_time(runner.fit if whole else runner.step, repeats)
+                steps = problem.fit_steps if whole else 1
+                results.append({
+                    "problem": name, "dtype": dtype, "backend": backend, "seconds": seconds,
+                    "unit": f"fit of {steps} steps" if whole else "step",
+                    "seconds_per_step": seconds / steps,
+                    "gflops": problem.flops * steps / seconds / 1e9,
+                })
+                time.sleep(0.05)                      # let the previous backend's threads go idle
+    return results
+
+
+def ratios(results):
+    """Per (problem, dtype): time of every backend divided by the time of the fastest loops variant."""
+    table = {}
+    for r in results:
+        table.setdefault((r["problem"], r["dtype"]), {})[r["backend"]] = r["seconds"]
+    out = {}
+    for key, times in table.items():
+        loops = min(t for b, t in times.items() if b.startswith("loops"))
+        out[key] = {b: t / loops for b, t in times.items()}
+    return out
+
+
+def format_table(results):
+    """An aligned text table: median time, GFLOP/s, speed relative to NumPy and to the best loops."""
+    rel = ratios(results)
+    rows = [("problem", "dtype", "backend", "median", "per", "GFLOP/s", "vs NumPy", "loops speed-up")]
+    for r in results:
+        key = (r["problem"], r["dtype"])
+        numpy_time = next((x["seconds"] for x in results if (x["problem"], x["dtype"]) == key
+                           and x["backend"] == "vectorized"), None)
+        t = r["seconds"]
+        rows.append((r["problem"], r["dtype"], r["backend"], _fmt(t), r["unit"], f"{r['gflops']:.1f}",
+                     f"{numpy_time / t:.2f}x" if numpy_time else "-",
+                     "-" if r["backend"].startswith("loops") else f"{rel[key][r['backend']]:.2f}x"))
+    widths = [max(len(row[c]) for row in rows) for c in range(len(rows[0]))]
+    lines = ["  ".join(cell.rjust(w) if c >= 3 else cell.ljust(w) for c, (cell, w) in
+                       enumerate(zip(row, widths))) for row in rows]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def _fmt(seconds):
+    for unit, scale in (("s", 1), ("ms", 1e-3), ("us", 1e-6)):
+        if seconds >= scale:
+            return f"{seconds / scale:.3g} {unit}"
+    return f"{seconds * 1e9:.3g} ns"
+
+
+def to_json(results):
+    return json.dumps({"machine": machine(), "results": results}, indent=2)
