@@ -1,0 +1,556 @@
+"""Loop kernels (5)-(15), (21)-(22) and matrix form (16)-(24) against the oracle and each other."""
+
+import os
+import re
+import warnings
+
+import numba
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import naive
+from bpfast import MLP
+from bpfast import kernels as K
+from bpfast._config import GRADCHECK, JIT_OPTIONS, LOSSES
+from conftest import (ALL_LOSSES, ARTICLE_SIZES, HIDDEN_ACTIVATIONS, ORACLE_FACTOR, assert_close,
+                      assert_lists_close, build_case, case_id, case_params, loop_pass, make_case,
+                      naive_pass, random_case_specs, vectorized_pass)
+
+JIT_DISABLED = os.environ.get("NUMBA_DISABLE_JIT", "0") not in ("", "0")
+
+SPECS = random_case_specs()
+
+
+def _all_passes(net, X, Y):
+    return net, X, Y, loop_pass(net, X, Y), vectorized_pass(net, X, Y), naive_pass(net, X, Y)
+
+
+@pytest.fixture(scope="module", params=case_params(SPECS))
+def case(request):
+    """A random architecture with every intermediate computed three ways, once per module."""
+    return _all_passes(*build_case(request.param))
+
+
+@pytest.fixture(scope="module")
+def article_case():
+    net = MLP(ARTICLE_SIZES, activation="sigmoid", loss="sse", init="uniform", seed=16)
+    X = np.array([[1.0, 2.0, 3.0], [3.0, 2.0, 1.0]])
+    Y = np.array([[1.0, 0.0], [0.0, 1.0]])
+    return _all_passes(net, X, Y)
+
+
+def test_random_specs_cover_everything():
+    """The parametrized cases cover depth 1-4, every activation, every loss and both dtypes."""
+    depths = {len(s[1]) - 1 for s in SPECS}
+    acts = {a for s in SPECS for a in s[3]}
+    assert depths == {1, 2, 3, 4}
+    assert acts == set(HIDDEN_ACTIVATIONS) | {"softmax"}
+    assert {s[4] for s in SPECS} == set(ALL_LOSSES)
+    assert {s[5] for s in SPECS} == {"float32", "float64"}
+    assert max(max(s[1]) for s in SPECS) == 40 and min(min(s[1]) for s in SPECS) == 1
+    assert max(s[2] for s in SPECS) == 50 and min(s[2] for s in SPECS) == 1
+    assert len(SPECS) >= 30
+
+
+# ------------------------------------------------------------------ the article's net
+def test_article_forward_matches_naive_5_6_11(article_case):
+    net, X, Y, loops, vec, ref = article_case
+    for name, got in (("loops", loops), ("vectorized", vec)):
+        assert_lists_close(got["z"], ref["z"], net.dtype, ORACLE_FACTOR, f"{name} z (5)/(6)")
+        assert_lists_close(got["a"], ref["a"], net.dtype, ORACLE_FACTOR, f"{name} a (11)")
+
+
+def test_article_by_hand_5_6_11_2():
+    """The article's net with hand-picked weights: the values written out by hand."""
+    w0 = np.array([[0.1, 0.2, 0.3], [0.4, 0.5, 0.6], [0.7, 0.8, 0.9]])
+    w1 = np.array([[0.1, 0.2], [0.3, 0.4], [0.5, 0.6]])
+    net = MLP.from_params([w0, w1], [np.zeros(3), np.zeros(2)])
+    x = np.array([[1.0, 2.0, 3.0]])
+    y = np.array([[1.0, 0.0]])
+    z0 = np.array([[0.1 + 0.8 + 2.1, 0.2 + 1.0 + 2.4, 0.3 + 1.2 + 2.7]])    # (5)/(6)
+    a1 = 1 / (1 + np.exp(-z0))                                              # (11)
+    z1 = a1 @ w1
+    a2 = 1 / (1 + np.exp(-z1))
+    for backend in ("loops", "vectorized"):
+        assert_close(net.forward(x, backend=backend), a2, "float64", 1, f"{backend} (11)")
+        assert_close(net.cost(x, y, backend=backend), np.sum((a2 - y) ** 2), "float64", 1,
+                     f"{backend} (2)")
+
+
+def test_article_cost_matches_naive_2(article_case):
+    net, X, Y, loops, vec, ref = article_case
+    assert_close(loops["cost"], ref["cost"], net.dtype, ORACLE_FACTOR, "loops cost (2)")
+    assert_close(vec["cost"], ref["cost"], net.dtype, ORACLE_FACTOR, "vectorized cost (2)")
+    assert_close(ref["cost"], 1.3487904570007219, "float64", 1, "article cost, seed 16")
+
+
+def test_article_deltas_match_naive_13_15_16_18(article_case):
+    net, X, Y, loops, vec, ref = article_case
+    assert_lists_close(loops["delta"], ref["delta"], net.dtype, ORACLE_FACTOR, "loops (13)/(15)")
+    assert_lists_close(vec["delta"], ref["delta"], net.dtype, ORACLE_FACTOR, "vectorized (16)-(18)")
+    # (13) for sse: 2 (a - y)
+    assert_close(ref["delta"][-1], 2 * (ref["a"][-1] - Y), "float64", 1, "(13) = 2 (a - y)")
+
+
+def test_article_gradients_match_naive_21_22_23_24(article_case):
+    net, X, Y, loops, vec, ref = article_case
+    for key, eqs in (("grad_w", "(21)/(23)"), ("grad_b", "(22)/(24)")):
+        assert_lists_close(loops[key], ref[key], net.dtype, ORACLE_FACTOR, f"loops {key} {eqs}")
+        assert_lists_close(vec[key], ref[key], net.dtype, ORACLE_FACTOR, f"vectorized {key} {eqs}")
+
+
+# ------------------------------------------------------------------ random architectures
+def test_forward_matches_naive_5_6_11(case):
+    net, X, Y, loops, vec, ref = case
+    for name, got in (("loops", loops), ("vectorized", vec)):
+        assert_lists_close(got["z"], ref["z"], net.dtype, ORACLE_FACTOR, f"{name} z (5)/(6)")
+        assert_lists_close(got["a"], ref["a"], net.dtype, ORACLE_FACTOR, f"{name} a (11)")
+        assert all(z.dtype == net.dtype for z in got["z"] + got["a"])
+
+
+def test_forward_loops_vs_vectorized_5_6_11(case):
+    net, X, Y, loops, vec, _ = case
+    assert_lists_close(loops["z"], vec["z"], net.dtype, 1, "z (5)/(6) vs a w + b")
+    assert_lists_close(loops["a"], vec["a"], net.dtype, 1, "a (11)")
+
+
+def test_cost_matches_naive_2(case):
+    net, X, Y, loops, vec, ref = case
+    assert_close(loops["cost"], ref["cost"], net.dtype, ORACLE_FACTOR, "loops cost")
+    assert_close(vec["cost"], ref["cost"], net.dtype, ORACLE_FACTOR, "vectorized cost")
+    assert_close(loops["cost"], vec["cost"], net.dtype, 1, "loops vs vectorized cost")
+
+
+def test_output_delta_matches_naive_13(case):
+    net, X, Y, loops, vec, ref = case
+    assert_close(loops["delta"][-1], ref["delta"][-1], net.dtype, ORACLE_FACTOR, "loops (13)")
+    assert_close(vec["delta"][-1], ref["delta"][-1], net.dtype, ORACLE_FACTOR, "vectorized (13)")
+    assert_close(loops["dz"][-1], ref["dz"][-1], net.dtype, ORACLE_FACTOR, "loops dC/dz output")
+
+
+def test_backward_delta_matches_naive_15(case):
+    net, X, Y, loops, vec, ref = case
+    assert_lists_close(loops["delta"], ref["delta"], net.dtype, ORACLE_FACTOR, "loops delta (15)")
+    assert_lists_close(loops["dz"], ref["dz"], net.dtype, ORACLE_FACTOR, "loops g'(z) delta (12)")
+
+
+def test_backward_delta_matches_naive_16_18(case):
+    net, X, Y, loops, vec, ref = case
+    assert_lists_close(vec["delta"], ref["delta"], net.dtype, ORACLE_FACTOR, "vectorized (16)-(18)")
+    assert_lists_close(loops["delta"], vec["delta"], net.dtype, 1, "(15) vs (16)-(18)")
+
+
+def test_gradients_match_naive_21_22(case):
+    net, X, Y, loops, vec, ref = case
+    assert_lists_close(loops["grad_w"], ref["grad_w"], net.dtype, ORACLE_FACTOR, "dC/dw (21)")
+    assert_lists_close(loops["grad_b"], ref["grad_b"], net.dtype, ORACLE_FACTOR, "dC/db (22)")
+
+
+def test_gradients_match_naive_23_24(case):
+    net, X, Y, loops, vec, ref = case
+    assert_lists_close(vec["grad_w"], ref["grad_w"], net.dtype, ORACLE_FACTOR, "dC/dw (23)")
+    assert_lists_close(vec["grad_b"], ref["grad_b"], net.dtype, ORACLE_FACTOR, "dC/db (24)")
+    assert_lists_close(loops["grad_w"], vec["grad_w"], net.dtype, 1, "(21) vs (23)")
+    assert_lists_close(loops["grad_b"], vec["grad_b"], net.dtype, 1, "(22) vs (24)")
+    for gw, w in zip(loops["grad_w"] + vec["grad_w"], net.weights + net.weights):
+        assert gw.shape == w.shape and gw.dtype == net.dtype
+
+
+def test_model_methods_match_naive_2_11_21_22(case):
+    """MLP.forward/cost/gradients, both backends, agree with the oracle on the same case."""
+    net, X, Y, _, _, ref = case
+    for backend in ("loops", "vectorized"):
+        assert_close(net.forward(X, backend=backend), ref["a"][-1], net.dtype, ORACLE_FACTOR,
+                     f"{backend} forward")
+        assert_close(net.cost(X, Y, backend=backend), ref["cost"], net.dtype, ORACLE_FACTOR,
+                     f"{backend} cost")
+        grad_w, grad_b = net.gradients(X, Y, backend=backend)
+        assert_lists_close(grad_w, ref["grad_w"], net.dtype, ORACLE_FACTOR, f"{backend} dC/dw")
+        assert_lists_close(grad_b, ref["grad_b"], net.dtype, ORACLE_FACTOR, f"{backend} dC/db")
+
+
+# ------------------------------------------------------------------ the oracle itself
+@pytest.mark.parametrize("loss,acts", [("sse", ["sigmoid", "tanh"]), ("mse", ["relu", "softmax"]),
+                                       ("cross_entropy", ["identity", "softmax"]),
+                                       ("sse", ["tanh", "identity", "sigmoid"])])
+def test_naive_gradients_match_finite_differences_21_22(loss, acts):
+    """The oracle's (21)/(22) against central differences of its own cost (2)."""
+    rng = np.random.default_rng(7)
+    sizes = [3] + [4] * (len(acts) - 1) + [3]
+    ws = [rng.standard_normal((m, n)) for m, n in zip(sizes[:-1], sizes[1:])]
+    bs = [rng.uniform(-0.5, 0.5, n) for n in sizes[1:]]
+    X = rng.standard_normal((5, 3))
+    Y = np.eye(3)[rng.integers(0, 3, 5)] if acts[-1] == "softmax" else rng.random((5, 3))
+    cost, grad_w, grad_b = naive.gradients(ws, bs, acts, loss, X, Y)
+    num_w, num_b = naive.finite_difference(ws, bs, acts, loss, X, Y, eps=GRADCHECK["eps"])
+    tol = GRADCHECK["float64"]
+    floor = GRADCHECK["abs_floor"] * max(1.0, abs(cost))
+    for got, want in zip(grad_w + grad_b, num_w + num_b):
+        err = np.abs(got - want) / np.maximum(np.maximum(np.abs(got), np.abs(want)), floor)
+        assert err.max() <= tol["max_rel"] and err.mean() <= tol["mean_rel"]
+
+
+def test_cross_entropy_probability_targets_match_naive_13():
+    """Soft targets, and rows not summing to 1: dC/dz = a sum(y) - y, (13) = -y/a."""
+    rng = np.random.default_rng(3)
+    net, X, _ = make_case(rng, widths=[4, 6, 5], batch=8, activations=["tanh", "softmax"],
+                          loss="cross_entropy")
+    Y = rng.random((8, 5))
+    Y[0] = 0
+    Y[1, :2] = 0
+    ref = naive_pass(net, X, Y)
+    for got in (loop_pass(net, X, Y), vectorized_pass(net, X, Y)):
+        assert_close(got["cost"], ref["cost"], net.dtype, ORACLE_FACTOR, "cost")
+        assert_lists_close(got["delta"], ref["delta"], net.dtype, ORACLE_FACTOR, "delta")
+        assert_lists_close(got["grad_w"], ref["grad_w"], net.dtype, ORACLE_FACTOR, "dC/dw")
+        assert_lists_close(got["grad_b"], ref["grad_b"], net.dtype, ORACLE_FACTOR, "dC/db")
+    assert np.all(ref["delta"][-1][0] == 0)
+
+
+# ------------------------------------------------------------------ property test
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(seed=st.integers(0, 2**32 - 1), depth=st.integers(1, 4), batch=st.integers(1, 12),
+       max_width=st.integers(1, 12), loss=st.sampled_from(ALL_LOSSES),
+       dtype=st.sampled_from(["float64", "float32"]), softmax_out=st.booleans())
+def test_property_loops_vectorized_naive_agree_2_11_15_21_22(seed, depth, batch, max_width, loss,
+                                                             dtype, softmax_out):
+    rng = np.random.default_rng(seed)
+    widths = [int(n) for n in rng.integers(1, max_width + 1, size=depth + 1)]
+    acts = [str(rng.choice(HIDDEN_ACTIVATIONS)) for _ in range(depth)]
+    if softmax_out or loss == "cross_entropy":
+        acts[-1] = "softmax"
+    net, X, Y = make_case(rng, widths=widths, batch=batch, activations=acts, loss=loss, dtype=dtype)
+    loops, vec, ref = loop_pass(net, X, Y), vectorized_pass(net, X, Y), naive_pass(net, X, Y)
+    for key in ("z", "a", "delta", "grad_w", "grad_b"):
+        assert_lists_close(loops[key], vec[key], dtype, 1, f"loops vs vectorized {key}")
+        assert_lists_close(loops[key], ref[key], dtype, ORACLE_FACTOR, f"loops vs naive {key}")
+    assert_close(loops["cost"], ref["cost"], dtype, ORACLE_FACTOR, "cost (2)")
+
+
+# ------------------------------------------------------------------ other kernels
+def test_total_cost_in_chunks_matches_naive_2():
+    """total_cost evaluates the whole set in chunks of z.shape[0] rows; mse divides once."""
+    rng = np.random.default_rng(11)
+    for loss in ALL_LOSSES:
+        acts = ["tanh", "softmax"] if loss == "cross_entropy" else ["tanh", "sigmoid"]
+        net, X, Y = make_case(rng, widths=[3, 5, 4], batch=10, activations=acts, loss=loss)
+        layers, _, _ = K.layer_table(net.layer_sizes, net.activations)
+        params = K.pack(net.weights, net.biases, layers)
+        want = naive.cost(net.weights, net.biases, acts, loss, X, Y)
+        for chunk in (1, 3, 10):
+            z, a, _, _ = K.allocate(layers, chunk)
+            got = K.total_cost(params, layers, LOSSES[loss], X, Y, np.arange(10), z, a)
+            assert_close(got, want, "float64", ORACLE_FACTOR, f"{loss} chunk {chunk}")
+        z, a, _, _ = K.allocate(layers, 10)
+        rows = np.arange(10)
+        K.forward(params, layers, X, rows, z, a)
+        unnormalised = K.loss_sum(layers, LOSSES[loss], Y, rows, z, a)
+        scale = Y.size if loss == "mse" else 1
+        assert_close(unnormalised, want * scale, "float64", ORACLE_FACTOR, f"{loss} loss_sum")
+
+
+def test_forward_on_selected_rows_5_6():
+    """forward(X, rows) fills buffer row s from sample rows[s] (mini-batches index this way)."""
+    rng = np.random.default_rng(5)
+    net, X, Y = make_case(rng, widths=[4, 3, 2], batch=9, activations=["relu", "sigmoid"], loss="sse")
+    layers, _, _ = K.layer_table(net.layer_sizes, net.activations)
+    params = K.pack(net.weights, net.biases, layers)
+    rows = np.array([8, 0, 3, 3])
+    z, a, _, _ = K.allocate(layers, 6)
+    K.forward(params, layers, X, rows, z, a)
+    ref = naive.forward(net.weights, net.biases, net.activations, X[rows])[1][-1]
+    assert_close(a[:4, -2:], ref, "float64", ORACLE_FACTOR, "a of selected rows")
+
+
+@pytest.mark.parametrize("bias_mean", [False, True])
+def test_train_step_matches_naive_step_21_22(bias_mean):
+    """One train_step: returns the cost before the step and moves every parameter at once."""
+    rng = np.random.default_rng(21)
+    net, X, Y = make_case(rng, widths=[3, 4, 2], batch=6, activations=["tanh", "sigmoid"], loss="sse")
+    layers, _, _ = K.layer_table(net.layer_sizes, net.activations)
+    params = K.pack(net.weights, net.biases, layers)
+    buffers = K.allocate(layers, 6)
+    scratch = K.scratch(layers, 6)
+    cost = K.train_step(params, layers, K.SSE, X, Y, np.arange(6), 0.05, bias_mean, buffers, scratch)
+    want_cost, gw, gb = naive.gradients(net.weights, net.biases, net.activations, "sse", X, Y)
+    ws, bs = K.unpack(params, layers)
+    scale = 1 / 6 if bias_mean else 1
+    assert_close(cost, want_cost, "float64", ORACLE_FACTOR, "cost before the step")
+    assert_lists_close(ws, [w - 0.05 * g for w, g in zip(net.weights, gw)], "float64",
+                       ORACLE_FACTOR, "weights")
+    assert_lists_close(bs, [b - 0.05 * scale * g for b, g in zip(net.biases, gb)], "float64",
+                       ORACLE_FACTOR, "biases")
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_train_full_batch_matches_naive_fit_21_22(dtype):
+    rng = np.random.default_rng(4)
+    net, X, Y = make_case(rng, widths=[3, 5, 2], batch=7, activations=["sigmoid", "sigmoid"],
+                          loss="mse", dtype=dtype)
+    layers, _, _ = K.layer_table(net.layer_sizes, net.activations)
+    params = K.pack(net.weights, net.biases, layers, net.dtype)
+    costs = np.empty(5, dtype=net.dtype)
+    state = np.array([12345], dtype=np.int64)
+    K.train(params, layers, K.MSE, X, Y, net.dtype.type(0.5), 5, 7, False, False, state, costs)
+    assert state[0] == 12345                      # not shuffled: the state is untouched
+    ws, bs, want = naive.fit(net.weights, net.biases, net.activations, "mse", X, Y, 0.5, 5)
+    got_w, got_b = K.unpack(params, layers)
+    assert_close(costs, want, dtype, ORACLE_FACTOR, "costs")
+    assert_lists_close(got_w, ws, dtype, ORACLE_FACTOR, "weights")
+    assert_lists_close(got_b, bs, dtype, ORACLE_FACTOR, "biases")
+
+
+def test_layer_table_pack_unpack_round_trip():
+    """The flat buffer stores w^i transposed, then b^i; unpack gives back the article's shapes."""
+    layers, n_params, n_units = K.layer_table([3, 3, 2], ["sigmoid", "softmax"])
+    assert n_params == 3 * 3 + 3 + 3 * 2 + 2 and n_units == 8
+    assert layers.dtype == np.int64
+    np.testing.assert_array_equal(layers, [[3, 3, 0, 9, 0, 3, K.SIGMOID],
+                                           [3, 2, 12, 18, 3, 6, K.SOFTMAX]])
+    w0 = np.arange(9.0).reshape(3, 3)
+    w1 = np.arange(6.0).reshape(3, 2) + 100
+    b0, b1 = np.array([-1.0, -2, -3]), np.array([-4.0, -5])
+    params = K.pack([w0, w1], [b0, b1], layers)
+    np.testing.assert_array_equal(params[:9], w0.T.ravel())
+    np.testing.assert_array_equal(params[9:12], b0)
+    np.testing.assert_array_equal(params[12:18], w1.T.ravel())
+    ws, bs = K.unpack(params, layers)
+    for got, want in zip(ws + bs, [w0, w1, b0, b1]):
+        assert np.array_equal(got, want) and got.flags.c_contiguous
+
+
+# ------------------------------------------------------------------ stable sigmoid (1)
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize("backend", ["loops", "vectorized"])
+def test_stable_sigmoid_saturates_exactly_1(backend, dtype):
+    """(1) at z = +/-1000 is exactly 1 / 0, with finite gradients and no warning."""
+    net = MLP.from_params([np.ones((1, 1))], [np.zeros(1)], dtype=dtype)
+    X = np.array([[1000.0], [-1000.0]])
+    Y = np.array([[0.5], [0.5]])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        out = net.forward(X, backend=backend)
+        cost = net.cost(X, Y, backend=backend)
+        grad_w, grad_b = net.gradients(X, Y, backend=backend)
+        # through a hidden sigmoid layer too
+        deep = MLP.from_params([np.ones((1, 2)), np.ones((2, 1))], [np.zeros(2), np.zeros(1)],
+                               dtype=dtype)
+        deep_grads = deep.gradients(X, Y, backend=backend)
+    assert out[0, 0] == 1 and out[1, 0] == 0
+    assert cost == pytest.approx(0.5)
+    for g in grad_w + grad_b + deep_grads[0] + deep_grads[1]:
+        assert np.isfinite(g).all()
+
+
+def test_stable_sigmoid_kernel_scalar_1():
+    layers, n_params, _ = K.layer_table([1, 1], ["sigmoid"])
+    params = np.array([1.0, 0.0])
+    X = np.array([[1000.0], [-1000.0], [0.0], [-745.0], [40.0]])
+    z, a, _, _ = K.allocate(layers, 5)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        K.forward(params, layers, X, np.arange(5), z, a)
+    want = [naive.sigmoid(x) for x in X[:, 0]]
+    assert a[0, 1] == 1.0 and a[1, 1] == 0.0 and a[2, 1] == 0.5
+    assert_close(a[:, 1], want, "float64", 1, "(1)")
+
+
+# ------------------------------------------------------------------ shuffle
+def _park_miller_fisher_yates(n, s):
+    """An independent Python rendering of the documented generator and shuffle."""
+    order = list(range(n))
+    for i in range(n - 1, 0, -1):
+        s = s * 48271 % (2**31 - 1)
+        j = s % (i + 1)
+        order[i], order[j] = order[j], order[i]
+    return order, s
+
+
+def test_shuffle_is_a_deterministic_permutation():
+    order = np.arange(50)
+    state = np.array([987654321], dtype=np.int64)
+    K.shuffle(order, state)
+    assert sorted(order.tolist()) == list(range(50))
+    assert not np.array_equal(order, np.arange(50))
+    want, s = _park_miller_fisher_yates(50, 987654321)
+    assert order.tolist() == want and state[0] == s
+    again = np.arange(50)
+    K.shuffle(again, np.array([987654321], dtype=np.int64))
+    assert np.array_equal(again, order)                 # same state, same permutation
+    other = np.arange(50)
+    K.shuffle(other, np.array([987654322], dtype=np.int64))
+    assert not np.array_equal(other, order)
+
+
+def test_shuffle_generator_is_minstd():
+    """48271 mod 2**31 - 1 from state 1: the 10000th draw is 399268537 (C++ minstd_rand)."""
+    state = np.array([1], dtype=np.int64)
+    K.shuffle(np.arange(10001), state)                  # 10000 draws
+    assert state[0] == 399268537
+
+
+# ------------------------------------------------------------------ user @njit code
+def test_kernels_callable_from_user_njit_2_5_6():
+    """As in the kernels module docstring: forward and loss_sum inside the user's own @njit."""
+    layers, n_params, n_units = K.layer_table([3, 3, 2], ["sigmoid", "sigmoid"])
+
+    @numba.njit
+    def my_cost(params, layers, X, Y):
+        rows = np.arange(X.shape[0])
+        z = np.empty((X.shape[0], 8))
+        a = np.empty_like(z)
+        K.forward(params, layers, X, rows, z, a)
+        return K.loss_sum(layers, K.SSE, Y, rows, z, a)
+
+    @numba.njit
+    def my_step(params, layers, X, Y, lr, scratch):
+        buffers = np.empty((4, X.shape[0], 8))
+        rows = np.arange(X.shape[0])
+        return K.train_step(params, layers, K.SSE, X, Y, rows, lr, False, buffers, scratch)
+
+    rng = np.random.default_rng(0)
+    ws = [rng.random((3, 3)), rng.random((3, 2))]
+    bs = [rng.uniform(-1, 1, 3), rng.uniform(-1, 1, 2)]
+    X = np.array([[1.0, 2.0, 3.0], [3.0, 2.0, 1.0]])
+    Y = np.array([[1.0, 0.0], [0.0, 1.0]])
+    params = K.pack(ws, bs, layers)
+    want = naive.cost(ws, bs, ["sigmoid"] * 2, "sse", X, Y)
+    assert n_units == 8
+    assert_close(my_cost(params, layers, X, Y), want, "float64", ORACLE_FACTOR, "user cost")
+    scratch = K.scratch(layers, 2)
+    assert_close(my_step(params, layers, X, Y, 0.1, scratch), want, "float64", ORACLE_FACTOR,
+                 "user step")
+    assert my_cost(params, layers, X, Y) < want                # the step went downhill
+
+
+# ------------------------------------------------------------------ float32 stays float32
+def _function_bodies(ir):
+    """``(name, body)`` of every function defined in an LLVM IR module."""
+    for chunk in re.split(r"^(?=define )", ir, flags=re.M)[1:]:
+        name = re.match(r'define [^@]*@"?([^"(]+)"?\(', chunk).group(1)
+        yield name, chunk.split("\n}\n", 1)[0]
+
+
+@pytest.mark.skipif(JIT_DISABLED, reason="inspects the LLVM IR of compiled kernels")
+def test_float32_kernels_do_not_upcast_5_6_11_15_21_22():
+    """No fpext/fptrunc in the float32 IR of forward, loss_delta, backward and train."""
+    options = {k: v for k, v in JIT_OPTIONS.items() if k != "cache"}
+    fresh = {f.__name__: numba.njit(**options)(f.py_func)
+             for f in (K.forward, K.loss_delta, K.backward, K.train)}
+    f32 = np.float32
+    n = 5
+    checked = 0
+    for acts, loss in ((["sigmoid", "tanh", "relu", "identity"], K.MSE),
+                       (["tanh", "softmax"], K.CROSS_ENTROPY), (["relu", "softmax"], K.SSE)):
+        sizes = [3] + [4] * (len(acts) - 1) + [2]
+        layers, n_params, _ = K.layer_table(sizes, acts)
+        params = np.linspace(-1, 1, n_params).astype(f32)
+        X = np.linspace(-2, 2, n * 3).reshape(n, 3).astype(f32)
+        Y = np.eye(2, dtype=f32)[np.arange(n) % 2]
+        rows = np.arange(n)
+        z, a, delta, gz = K.allocate(layers, n, f32)
+        grad = np.empty_like(params)
+        work = np.empty(K.work_size(layers, n), f32)
+        fresh["forward"](params, layers, X, rows, z, a)
+        fresh["loss_delta"](layers, loss, Y, rows, z, a, delta, gz)
+        fresh["backward"](params, layers, n, z, a, delta, gz, grad, work)
+        fresh["train"](params, layers, loss, X, Y, f32(0.1), 2, 2, True, True,
+                       np.array([7], dtype=np.int64), np.empty(2, f32))
+    for name, disp in fresh.items():
+        assert disp.signatures, name
+        for sig in disp.signatures:
+            assert any(t == numba.float32[::1] or getattr(t, "dtype", None) == numba.float32
+                       for t in sig), f"{name} {sig} has no float32 argument"
+            for fn, body in _function_bodies(disp.inspect_llvm(sig)):
+                if "cpython" in fn or "cfunc" in fn or "range" in fn.lower():
+                    continue
+                checked += 1
+                bad = [line.strip() for line in body.splitlines()
+                       if re.search(r"\b(fpext|fptrunc)\b", line)]
+                assert not bad, f"{name} {sig}: {fn[:60]} converts precision: {bad[:3]}"
+    assert checked >= 4 * 3
+
+
+# ------------------------------------------------------------------ blocked sums and parallel twins
+# Shapes that cross the kernels' internal boundaries: sums longer than one chunk (n_in or
+# n_samples > 256), layers above and below the literal-loop threshold, more samples than
+# one parallel task, widths that are not multiples of the 4 x 4 blocks.
+BOUNDARY_CASES = [
+    ([260, 6, 3], 9, ["tanh", "softmax"], "cross_entropy", "float64"),
+    ([4, 33, 5], 300, ["relu", "sigmoid"], "sse", "float64"),
+    ([9, 17, 7], 130, ["sigmoid", "identity"], "mse", "float32"),
+    ([13, 11, 1], 65, ["tanh", "tanh"], "sse", "float32"),
+]
+
+
+@pytest.mark.parametrize("spec", BOUNDARY_CASES, ids=[case_id(*c) for c in BOUNDARY_CASES])
+def test_blocked_sums_match_naive_5_6_15_21_22(spec):
+    widths, batch, acts, loss, dtype = spec
+    net, X, Y = make_case(np.random.default_rng(batch), widths=widths, batch=batch,
+                          activations=acts, loss=loss, dtype=dtype)
+    loops, vec, ref = loop_pass(net, X, Y), vectorized_pass(net, X, Y), naive_pass(net, X, Y)
+    for key in ("z", "a", "delta", "grad_w", "grad_b"):
+        assert_lists_close(loops[key], ref[key], dtype, ORACLE_FACTOR, f"loops vs naive {key}")
+        assert_lists_close(loops[key], vec[key], dtype, 1, f"loops vs vectorized {key}")
+    assert_close(loops["cost"], ref["cost"], dtype, ORACLE_FACTOR, "cost (2)")
+
+
+PARALLEL_CASES = BOUNDARY_CASES + [
+    ([40, 40, 40, 40, 40], 50, ["relu", "tanh", "sigmoid", "softmax"], "cross_entropy", "float64"),
+    ([3, 3, 2], 2, ["sigmoid", "sigmoid"], "sse", "float64"),
+    ([20, 7, 3], 40, ["tanh", "softmax"], "mse", "float32"),
+]
+
+
+def _serial_and_parallel(spec):
+    widths, batch, acts, loss, dtype = spec
+    net, X, Y = make_case(np.random.default_rng(batch + 1), widths=widths, batch=batch,
+                          activations=acts, loss=loss, dtype=dtype)
+    passes = loop_pass(net, X, Y), loop_pass(net, X, Y, kernels=K.parallel)
+    layers, _, _ = K.layer_table(net.layer_sizes, net.activations)
+    trained = []
+    for kernels in (K, K.parallel):
+        params = K.pack(net.weights, net.biases, layers, net.dtype)
+        costs = np.empty(3, dtype=net.dtype)
+        state = np.array([99], dtype=np.int64)
+        kernels.train(params, layers, LOSSES[loss], X, Y, net.dtype.type(0.01), 3,
+                      max(1, batch // 3), True, False, state, costs)
+        trained.append((params, costs, state[0]))
+    return net, passes, trained
+
+
+@pytest.mark.parametrize("spec", PARALLEL_CASES, ids=[case_id(*c) for c in PARALLEL_CASES])
+def test_parallel_kernels_match_serial_5_6_15_21_22(spec):
+    """K.parallel computes (5)/(6), (15), (21)/(22) and trains like the serial kernels."""
+    net, (serial, parallel), trained = _serial_and_parallel(spec)
+    assert_close(parallel["cost"], serial["cost"], net.dtype, 1, "cost")
+    for key in ("z", "a", "delta", "dz", "grad_w", "grad_b"):
+        assert_lists_close(parallel[key], serial[key], net.dtype, 1, key)
+    assert_close(trained[1][0], trained[0][0], net.dtype, 1, "trained parameters")
+    assert_close(trained[1][1], trained[0][1], net.dtype, 1, "costs")
+    assert trained[0][2] == trained[1][2]                     # same shuffles
+
+
+@pytest.mark.parametrize("spec", [
+    pytest.param(c, id=case_id(*c))
+    for c in PARALLEL_CASES])
+def test_parallel_kernels_bit_identical_to_serial(spec):
+    """As documented (MLP threads=, kernels._gemm_nt): the same sums in the same order."""
+    net, (serial, parallel), trained = _serial_and_parallel(spec)
+    assert serial["cost"] == parallel["cost"]
+    for key in ("z", "a", "delta", "dz", "grad_w", "grad_b"):
+        for s, p in zip(serial[key], parallel[key]):
+            assert np.array_equal(s, p), key
+    assert np.array_equal(trained[0][0], trained[1][0])
+    assert np.array_equal(trained[0][1], trained[1][1])
+
+
+@pytest.mark.skipif(JIT_DISABLED, reason="inspects the compiled dispatchers")
+def test_parallel_twins_are_compiled_parallel():
+    options = {name: d.targetoptions for name, d in vars(K.parallel).items()}
+    assert {"forward", "backward", "train_step", "total_cost", "train"} <= set(options)
+    assert any(o.get("parallel") for o in options.values())
+    assert not any(d.targetoptions.get("parallel") for d in (K.forward, K.backward, K.train))
+    assert K.parallel.train is not K.train
