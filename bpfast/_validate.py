@@ -28,11 +28,11 @@ def choice(name, value, options):
 def dtype_name(value):
     """Normalise a dtype given as a name, a NumPy type or a dtype to "float64"/"float32"."""
     try:
-        dt = np.dtype(value)
+        dt = None if value is None else np.dtype(value)
     except TypeError:
         dt = None
     for name, known in DTYPES.items():
-        if dt == known:
+        if dt is not None and dt == known:
             return name
     raise ValueError(f"dtype must be one of {sorted(DTYPES)}; got {value!r}")
 
@@ -68,8 +68,10 @@ def seed(name, value):
     """A seed: None or a non-negative integer."""
     if value is None:
         return None
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral) or value < 0:
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
         raise TypeError(f"{name} must be None or a non-negative integer; got {_kind(value)}")
+    if value < 0:
+        raise ValueError(f"{name} must be None or a non-negative integer; got {value}")
     return int(value)
 
 

@@ -191,9 +191,9 @@ def gradcheck(net, X, Y, backend="loops", eps=None):
     The finite differences perturb a float64 copy of each parameter by
     ``h = eps * max(1, |p|)`` and evaluate the cost with the matrix form, so
     they share no code with the loop kernels. Relative error of an element:
-    ``|analytic - numeric| / max(|analytic|, |numeric|, floor)``, with
-    ``floor = GRADCHECK["floor"] * max(1, |C|)`` absorbing the rounding
-    error of the differences where a gradient is (nearly) zero.
+    ``|analytic - numeric| / max(|analytic|, |numeric|, floor)``, where the
+    floor (see :data:`bpfast._config.GRADCHECK`) absorbs rounding errors
+    where a gradient is (nearly) zero.
 
     Returns
     -------
@@ -213,7 +213,7 @@ def gradcheck(net, X, Y, backend="loops", eps=None):
         zs, a = R.forward(ws, bs, acts, X64)
         return R.cost(net.loss, zs[-1], a[-1], Y64)
 
-    floor = GRADCHECK["floor"] * max(1.0, abs(cost()))
+    abs_floor = GRADCHECK["abs_floor"] * max(1.0, abs(cost()))
     tol = GRADCHECK[net.dtype.name]
     report = GradcheckReport(_architecture(net), net.dtype.name, backend, eps, tol["max_rel"],
                              tol["mean_rel"])
@@ -231,6 +231,7 @@ def gradcheck(net, X, Y, backend="loops", eps=None):
                 flat[p] = keep
                 numeric.flat[p] = (up - down) / (2 * h)
             diff = np.abs(analytic.astype(np.float64) - numeric)
+            floor = abs_floor + tol["array_floor"] * np.max(np.abs(numeric))
             rel = diff / np.maximum(np.maximum(np.abs(analytic), np.abs(numeric)), floor)
             max_rel, mean_rel = float(rel.max()), float(rel.mean())
             report.rows.append((name, param.shape, max_rel, mean_rel, float(diff.max()),

@@ -83,6 +83,7 @@ _KC = 256          # length of the chunks of a sum of products (keeps operands i
 _MC = 32           # rows of C per parallel task (a multiple of 4)
 _ROWS = 64         # samples per parallel task of the element-wise loops
 _SMALL = 128       # layers with fewer weights use the literal loops, not the blocked sums
+_SHORT = 8         # loops over fewer units do not vectorize
 
 
 # ------------------------------------------------------------------ layout (Python)
@@ -373,18 +374,20 @@ def _flat(buf):
 def _sums_small(params, w0, n_in, n_out, a, u_in, z, u_out, n_rows):
     """(5)/(6) without the bias, literally: ``z_k = sum_j a_j w_jk`` for each sample.
 
-    For small layers, where blocking costs more than it saves.
+    For small layers, where blocking costs more than it saves. The loop over
+    k is innermost so that the n_out sums grow side by side instead of one
+    short dependent chain after another.
     """
     for s in range(n_rows):
         for k in range(n_out):
-            acc = z.dtype.type(0)
-            wk = w0 + k * n_in
-            for j in range(n_in):
-                acc += a[s, u_in + j] * params[wk + j]
-            z[s, u_out + k] = acc
+            z[s, u_out + k] = 0
+        for j in range(n_in):
+            a_j = a[s, u_in + j]
+            for k in range(n_out):
+                z[s, u_out + k] += a_j * params[w0 + k * n_in + j]
 
 
-@jit_inline
+@jit
 def _bias_activation(params, b0, n_out, act, z, a, u_out, s_lo, s_hi):
     """``z_k += b_k``, the rest of (5)/(6), then (11) ``a_k = g(z_k)``, for samples s_lo..s_hi-1."""
     one = params.dtype.type(1)
@@ -392,7 +395,12 @@ def _bias_activation(params, b0, n_out, act, z, a, u_out, s_lo, s_hi):
         for k in range(n_out):
             z[s, u_out + k] += params[b0 + k]
         # one loop per activation, so that each loop vectorizes
-        if act == SIGMOID:
+        if act == SIGMOID and n_out < _SHORT:              # too short to vectorize: libm's exp
+            for k in range(n_out):                         # has the shorter latency
+                x = z[s, u_out + k]
+                e = math.exp(-abs(x))
+                a[s, u_out + k] = one / (one + e) if x >= 0 else e / (one + e)
+        elif act == SIGMOID:
             for k in range(n_out):
                 a[s, u_out + k] = _sigmoid(z[s, u_out + k], one)
         elif act == SOFTMAX:                           # g = softmax (output layer only)
@@ -411,7 +419,7 @@ def _bias_activation(params, b0, n_out, act, z, a, u_out, s_lo, s_hi):
                 a[s, u_out + k] = _activate(z[s, u_out + k], act, one)
 
 
-@jit
+@jit_inline
 def forward(params, layers, X, rows, z, a):
     """Forward pass (5)/(6) and (11) for the samples ``X[rows]``.
 
@@ -484,7 +492,7 @@ def loss_sum(layers, loss, Y, rows, z, a):
     return total
 
 
-@jit
+@jit_inline
 def loss_delta(layers, loss, Y, rows, z, a, delta, gz):
     """Output layer: the cost (2), its derivative (13), and dC/dz = (12) * (13).
 
@@ -552,7 +560,7 @@ def _backward_small(params, w0, b0, n_in, n_out, a, u_in, gz, u_out, delta, n_ro
                     delta[s, u_in + j] += params[wk + j] * g   # terms w_jk g'(z_k) delta_k
 
 
-@jit_inline
+@jit
 def _gz_below(z, a, delta, gz, u, n, act, s_lo, s_hi):
     """(12): ``dC/dz_j = g'(z_j) delta_j`` one layer down, for samples s_lo..s_hi-1."""
     one = a.dtype.type(1)
@@ -561,7 +569,7 @@ def _gz_below(z, a, delta, gz, u, n, act, s_lo, s_hi):
             gz[s, j] = _derivative(z[s, j], a[s, j], act, one) * delta[s, j]
 
 
-@jit
+@jit_inline
 def backward(params, layers, n_rows, z, a, delta, gz, grad, work):
     """Backward pass: (15) for every delta, (21)/(22) for every gradient.
 
@@ -615,10 +623,17 @@ def _gz_below_tasks(z, a, delta, gz, u, n, act, n_rows):
 def _row_sums(src, rows, cols, dst, d0):
     """``dst[d0 + r] = sum_c src[r * cols + c]``."""
     for r in prange(rows):
-        acc = src.dtype.type(0)
-        for c in range(cols):
-            acc += src[r * cols + c]
-        dst[d0 + r] = acc
+        dst[d0 + r] = _sum(src[r * cols:(r + 1) * cols])
+
+
+@njit(**{**JIT_OPTIONS, "fastmath": False})
+def _sum(x):
+    """Sum of a vector, strictly in order: the same bits whichever loop (serial or parallel)
+    it ends up compiled into. Cheap: it only adds up the bias gradients (22)."""
+    acc = x.dtype.type(0)
+    for i in range(x.shape[0]):
+        acc += x[i]
+    return acc
 
 
 @jit_inline
@@ -712,6 +727,8 @@ def train(params, layers, loss, X, Y, learning_rate, epochs, batch_size, shuffle
     # after the previous epoch, bit for bit, so only the last epoch needs one more pass.
     reuse = n_batch == n and not shuffled
     for e in range(epochs):
+        for r in range(n):                             # each epoch's order depends on state alone,
+            order[r] = r                               # so epochs may run one call at a time
         if shuffled:
             shuffle(order, state)
         for start in range(0, n, n_batch):

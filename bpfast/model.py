@@ -8,6 +8,7 @@ network exactly as it was.
 """
 
 import contextlib
+import os
 import warnings
 
 import numba
@@ -346,7 +347,11 @@ class MLP:
         shuffled = bool(shuffle) and batch_size < n
         params = self._params.copy()
         costs = np.empty(epochs, dtype=self.dtype)
-        lr = self.dtype.type(learning_rate)
+        with np.errstate(over="ignore", under="ignore"):
+            lr = self.dtype.type(learning_rate)
+        if not (np.isfinite(lr) and lr > 0):
+            raise ValueError(f"learning_rate must be a positive number representable in "
+                             f"{self.dtype.name}; got {learning_rate!r}, which becomes {lr}")
         run = self._fit_loops if backend == "loops" else self._fit_vectorized
         if callback is None:
             run(params, X, Y, lr, epochs, batch_size, shuffled, bias_mean, state, costs, threads)
@@ -368,13 +373,15 @@ class MLP:
             kernels.train(params, self._layers, self._loss_code, X, Y, lr, epochs, batch_size,
                           shuffled, bias_mean, state, costs)
 
+    @np.errstate(over="ignore", invalid="ignore")      # divergence is reported once, by fit
     def _fit_vectorized(self, params, X, Y, lr, epochs, batch_size, shuffled, bias_mean, state, costs,
                         threads):
         ws, bs = K.unpack(params, self._layers)
         acts = list(self.activations)
         n = X.shape[0]
-        order = np.arange(n)
+        order = np.empty(n, dtype=np.int64)
         for e in range(epochs):
+            order[:] = np.arange(n)                   # each epoch's order depends on state alone
             if shuffled:
                 K.shuffle(order, state)
             for start in range(0, n, batch_size):
@@ -388,7 +395,11 @@ class MLP:
 
     # ---------------------------------------------------------------- persistence
     def save(self, path):
-        """Write the network to ``path`` as ``.npz`` (exact round trip with :meth:`load`)."""
+        """Write the network to ``path`` as ``.npz`` (exact round trip with :meth:`load`).
+
+        As with :func:`numpy.savez`, ``.npz`` is appended to a path without it;
+        :meth:`load` accepts the path either way.
+        """
         ws, bs = K.unpack(self._params, self._layers)
         arrays = {f"w{i}": w for i, w in enumerate(ws)}
         arrays.update({f"b{i}": b for i, b in enumerate(bs)})
@@ -398,6 +409,9 @@ class MLP:
     @classmethod
     def load(cls, path):
         """Read a network written by :meth:`save`."""
+        if isinstance(path, (str, os.PathLike)) and not os.path.exists(path) \
+                and os.path.exists(os.fspath(path) + ".npz"):
+            path = os.fspath(path) + ".npz"
         with np.load(path, allow_pickle=False) as f:
             if "format" not in f.files or str(f["format"]) != _FORMAT:
                 raise ValueError(f"{path!s} is not a bpfast model file (no format={_FORMAT!r} entry)")
