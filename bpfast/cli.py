@@ -1,14 +1,17 @@
-"""The ``bpfast`` command: ``demo`` (the article's run) and ``train`` (real data)."""
+"""The ``bpfast`` command: ``demo`` (the article's run), ``train`` (real data), ``explain``, ``check``."""
 
 import argparse
+import json
 import sys
 import time
 
 import numpy as np
 
 from . import datasets
-from ._config import ACTIVATIONS, BACKENDS, DTYPES, LOSSES
+from ._config import ACTIVATIONS, BACKENDS, DTYPES, INITS, LOSSES
+from .check import run_check
 from .equivalence import check_equivalence
+from .explain import MAX_BATCH, example_data, example_net, explain
 from .model import MLP
 
 ARTICLE_X = np.array([[1.0, 2.0, 3.0], [3.0, 2.0, 1.0]])
@@ -189,6 +192,55 @@ def _plot(path, series, xlabel, title):
     print(f"wrote {path}")
 
 
+# ---------------------------------------------------------------------- explain
+def _samples_arg(option, text):
+    """--x / --y: numbers separated by ',' within a sample and ';' between samples."""
+    if text is None:
+        return None
+    try:
+        return np.array([[float(v) for v in row.split(",")] for row in text.split(";")])
+    except ValueError:
+        raise ValueError(f"{option} must be numbers separated by ',' within a sample and ';' between "
+                         f"samples, such as 1,2,3;3,2,1; got {text!r}") from None
+
+
+def explain_command(args):
+    x, y = _samples_arg("--x", args.x), _samples_arg("--y", args.y)
+    if (x is None) != (y is None):
+        raise ValueError("give both --x and --y, or neither")
+    seed = DEMO_SEED if args.seed is None else args.seed
+    if args.model:
+        clash = [f"--{name}" for name in ("layers", "activation", "loss", "init", "dtype")
+                 if getattr(args, name) is not None]
+        if clash:
+            raise ValueError(f"--model takes the network from the file; drop {', '.join(clash)}")
+        net, about = MLP.load(args.model), f"Parameters: loaded from {args.model}."
+    else:
+        activation = args.activation or "sigmoid"
+        net, about = example_net(args.layers, activation.split(",") if "," in activation else activation,
+                                 args.loss or "sse", args.init or "uniform", seed, args.dtype or "float64")
+    if x is None:
+        x, y, data = example_data(net.layer_sizes[0], net.layer_sizes[-1], seed, args.batch)
+        about += " " + data
+    else:
+        about += " Data: --x and --y."
+    result = explain(net, x, y, batch=args.batch, about=about)
+    if args.format == "json":
+        print(json.dumps(result.to_dict(), indent=1))
+    else:
+        print(result.to_markdown() if args.format == "markdown" else result.to_text(), end="")
+    return 0
+
+
+# ---------------------------------------------------------------------- check
+def check_command(args):
+    print(f"bpfast check: running the {'quick' if args.quick else 'full'} grid (the first run compiles "
+          f"the kernels)...", file=sys.stderr)
+    result = run_check(quick=args.quick, seed=args.seed)
+    print(result)
+    return 0 if result.passed else 1
+
+
 # ---------------------------------------------------------------------- parser
 def build_parser():
     parser = argparse.ArgumentParser(prog="bpfast", description=__doc__.splitlines()[0])
@@ -226,7 +278,102 @@ def build_parser():
     p.add_argument("--plot", metavar="FILE.png", help="write cost and test accuracy per epoch")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(func=train)
+
+    p = sub.add_parser("explain", help="one backward pass, element by element (5)-(15), next to the "
+                                       "matrix form (16)-(24)")
+    p.add_argument("--layers", type=_widths, metavar="N,N[,N...]",
+                   help="layer sizes, input first (default 3,3,2: the article's network)")
+    p.add_argument("--activation", metavar="NAME[,NAME...]",
+                   help=f"one activation for every layer, or one per weight layer, from "
+                        f"{', '.join(ACTIVATIONS)} (default sigmoid)")
+    p.add_argument("--loss", choices=sorted(LOSSES), help="default sse, the article's (2)")
+    p.add_argument("--init", choices=INITS, help="default uniform, the article's U[0,1) start")
+    p.add_argument("--seed", type=int, help=f"seed of the start and of drawn samples (default {DEMO_SEED}, "
+                                            f"the start of bpfast demo)")
+    p.add_argument("--dtype", choices=sorted(DTYPES), help="default float64")
+    p.add_argument("--model", metavar="MODEL.npz", help="explain a saved network (bpfast train --save)")
+    p.add_argument("--x", metavar="X", help="the sample, comma-separated (--x=-1,2 for a leading minus); "
+                                            "with --batch, samples separated by ';' (default: the "
+                                            "article's for a 3-input, 2-output net, else drawn from --seed)")
+    p.add_argument("--y", metavar="Y", help="the targets, in the form of --x")
+    p.add_argument("--batch", action="store_true",
+                   help=f"every sample (at most {MAX_BATCH}): how the per-sample gradients add up, and "
+                        f"the article's averaged bias gradient (erratum 1)")
+    p.add_argument("--format", choices=("text", "markdown", "json"), default="text",
+                   help="aligned text tables (default), Markdown, or JSON")
+    p.set_defaults(func=explain_command)
+
+    p = sub.add_parser("check", help="verify the loop kernels here: equivalence and gradient checks over "
+                                     "a grid of random networks")
+    p.add_argument("--quick", action="store_true",
+                   help="a small grid of 32 cases: about a second once the kernels are compiled, under a "
+                        "minute with the first compilation")
+    p.add_argument("--seed", type=int, default=0, help="seed of the grid (default 0)")
+    p.set_defaults(func=check_command)
+
+    from . import bench
+    p = sub.add_parser("bench", help="race the loop kernels against NumPy (and PyTorch, JAX when "
+                                     "installed): median time per step, GFLOP/s, ratios")
+    p.add_argument("--problems", type=_names(bench.PROBLEMS), default=list(bench.PROBLEMS),
+                   help=f"comma-separated, from {','.join(bench.PROBLEMS)} (default: all)")
+    p.add_argument("--backends", type=_names(bench.BACKENDS), default=list(bench.BACKENDS),
+                   help=f"comma-separated, from {','.join(bench.BACKENDS)} (default: all that are "
+                        f"installed)")
+    p.add_argument("--dtypes", type=_names(DTYPES), default=sorted(DTYPES, reverse=True),
+                   help="comma-separated, from float64,float32 (default: both)")
+    p.add_argument("--repeats", type=_positive_int, default=7, help="timed rounds per case (median)")
+    p.add_argument("--json", metavar="FILE.json", help="also write the results as JSON")
+    p.add_argument("--plot", metavar="FILE.png", help="bar chart of the speed-ups (needs matplotlib)")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.set_defaults(func=bench_command)
     return parser
+
+
+def _names(allowed):
+    def parse(text):
+        names = [n.strip() for n in text.split(",") if n.strip()]
+        unknown = [n for n in names if n not in allowed]
+        if unknown or not names:
+            raise argparse.ArgumentTypeError(f"must be comma-separated names from {','.join(allowed)}; "
+                                             f"got {text!r}")
+        return names
+    return parse
+
+
+def bench_command(args):
+    from . import bench
+    cases = [(p, d, b) for p in args.problems for d in args.dtypes for b in args.backends]
+    bar = None
+    if not args.no_progress:
+        from tqdm import tqdm
+        bar = tqdm(total=len(cases), unit="case", file=sys.stderr, leave=False)
+
+    def progress(label):
+        if bar is not None:
+            bar.set_description(label)
+            bar.update(1)
+
+    try:
+        results = bench.run_grid(args.problems, args.backends, args.dtypes, args.repeats, progress)
+    finally:
+        if bar is not None:
+            bar.close()
+    info = bench.machine()
+    missing = [b for b in args.backends if b not in bench.available_backends()]
+    print(f"bpfast bench on {info['cpu']}, {info['cores']} cores; numpy {info['numpy']}, "
+          f"numba {info['numba']}; median of {args.repeats} rounds")
+    if missing:
+        print(f"not installed, left out: {', '.join(missing)}")
+    print(bench.format_table(results))
+    print("vs NumPy: NumPy's time / this backend's (above 1: faster than NumPy). loops speed-up: "
+          "this backend's time / the faster loops variant's.")
+    if args.json:
+        with open(args.json, "w") as f:
+            f.write(bench.to_json(results))
+        print(f"wrote {args.json}")
+    if args.plot:
+        bench.plot(results, args.plot)
+    return 0
 
 
 def main(argv=None):
