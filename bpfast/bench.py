@@ -387,3 +387,37 @@ def _fmt(seconds):
 
 def to_json(results):
     return json.dumps({"machine": machine(), "results": results}, indent=2)
+
+
+def plot(results, path):
+    """Bar chart: speed of every backend relative to NumPy, per problem and dtype (log scale)."""
+    try:
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        print("--plot needs matplotlib: pip install 'bpfast[plot]'")
+        return False
+    keys = list(dict.fromkeys((r["problem"], r["dtype"]) for r in results))
+    backends = list(dict.fromkeys(r["backend"] for r in results))
+    speed = {(r["problem"], r["dtype"], r["backend"]): r["seconds"] for r in results}
+    fig, ax = plt.subplots(figsize=(max(6, 1.4 * len(keys)), 4))
+    width = 0.8 / len(backends)
+    for b, backend in enumerate(backends):
+        values = []
+        for problem, dtype in keys:
+            numpy_time = speed.get((problem, dtype, "vectorized"))
+            own = speed.get((problem, dtype, backend))
+            values.append(numpy_time / own if numpy_time and own else 0)
+        ax.bar(np.arange(len(keys)) + b * width, values, width, label=backend)
+    ax.axhline(1, color="black", linewidth=0.8)
+    ax.set_yscale("log")
+    ax.set_xticks(np.arange(len(keys)) + 0.4 - width / 2)
+    ax.set_xticklabels([f"{p}\n{d}" for p, d in keys])
+    ax.set_ylabel("speed relative to NumPy (higher is faster)")
+    ax.set_title(f"bpfast bench: {_cpu_name()}")
+    ax.legend(fontsize="small")
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    print(f"wrote {path}")
+    return True
