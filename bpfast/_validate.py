@@ -89,8 +89,9 @@ def layer_sizes(value):
     return tuple(int(n) for n in sizes)
 
 
-def activations(value, n_layers, loss):
-    """One activation name per weight layer; softmax only on the output layer."""
+def activations(value, sizes, loss):
+    """One activation name per weight layer; softmax only on an output layer of 2+ units."""
+    n_layers = len(sizes) - 1
     if isinstance(value, str):
         names = [value] * n_layers
         if value == "softmax" and n_layers > 1:
@@ -111,6 +112,9 @@ def activations(value, n_layers, loss):
         if name == "softmax" and i != n_layers - 1:
             raise ValueError(f"activation[{i}] is 'softmax', which is only allowed on the output "
                              f"layer (index {n_layers - 1}); got {names!r}")
+    if names[-1] == "softmax" and sizes[-1] < 2:
+        raise ValueError(f"a softmax output layer needs at least 2 units (with 1 its output is "
+                         f"always 1 and nothing is learned); got layer_sizes {list(sizes)}")
     choice("loss", loss, LOSSES)
     if loss == "cross_entropy" and names[-1] != "softmax":
         raise ValueError(f"loss='cross_entropy' requires a softmax output layer "
@@ -136,8 +140,9 @@ def array(name, value, dtype, n_columns, *, one_column_1d=False):
         except ValueError as err:                        # ragged nested lists
             raise ValueError(f"{name} must be a rectangular 2-D array; could not convert it: {err}") from None
     if arr.dtype.kind not in "biuf":
-        raise TypeError(f"{name} must hold real numbers (bool, integer or float); got dtype "
-                        f"{arr.dtype}. Please convert it with .astype(float)")
+        what = f"dtype {arr.dtype}" if isinstance(value, np.ndarray) else _kind(value)
+        raise TypeError(f"{name} must hold real numbers (bool, integer or float); got "
+                        f"{what}. Please convert it with .astype(float)")
     if arr.ndim == 1:
         if one_column_1d and n_columns == 1:
             arr = arr.reshape(-1, 1)
@@ -171,11 +176,24 @@ def _finite(name, arr, why):
                          f"column {col}{why}")
 
 
-def data(net, X, Y=None):
-    """Validate ``X`` (and ``Y``) against a network; return C-contiguous arrays of its dtype."""
-    X = array("X", X, net.dtype, net.layer_sizes[0])
+def network(net):
+    from .model import MLP
+    if not isinstance(net, MLP):
+        raise TypeError(f"net must be a bpfast.MLP; got {_kind(net)}")
+    return net
+
+
+def inputs(net, X):
+    """Validate ``X`` against a network; return a C-contiguous array of its dtype."""
+    return array("X", X, net.dtype, net.layer_sizes[0])
+
+
+def data(net, X, Y):
+    """Validate ``X`` and ``Y`` against a network; return C-contiguous arrays of its dtype."""
+    network(net)
+    X = inputs(net, X)
     if Y is None:
-        return X
+        raise TypeError(f"Y must be an array of shape (n_samples, {net.layer_sizes[-1]}); got None")
     Y = array("Y", Y, net.dtype, net.layer_sizes[-1], one_column_1d=True)
     if Y.shape[0] != X.shape[0]:
         raise ValueError(f"X and Y must have the same number of samples; got X with {X.shape[0]} "

@@ -2,6 +2,7 @@
 
 import argparse
 import json
+import os
 import sys
 import time
 
@@ -19,17 +20,36 @@ ARTICLE_Y = np.array([[1.0, 0.0], [0.0, 1.0]])
 DEMO_SEED = 16   # a U[0,1) start whose run lands near the article's printed numbers (see README)
 
 
-def _positive_int(text):
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be a positive integer; got {text}")
-    return value
+def _integer(minimum, what):
+    def parse(text):
+        try:
+            value = int(text)
+        except ValueError:
+            value = None
+        if value is None or value < minimum:
+            raise argparse.ArgumentTypeError(f"must be {what}; got {text!r}")
+        return value
+    return parse
+
+
+_positive_int = _integer(1, "a positive integer")
+_seed = _integer(0, "a non-negative integer")
 
 
 def _positive_float(text):
-    value = float(text)
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
     if not (np.isfinite(value) and value > 0):
-        raise argparse.ArgumentTypeError(f"must be a positive number; got {text}")
+        raise argparse.ArgumentTypeError(f"must be a positive number; got {text!r}")
+    return value
+
+
+def _fraction(text):
+    value = _positive_float(text)
+    if value >= 1:
+        raise argparse.ArgumentTypeError(f"must be a fraction between 0 and 1; got {text!r}")
     return value
 
 
@@ -37,11 +57,32 @@ def _widths(text):
     try:
         widths = [int(w) for w in text.split(",") if w.strip()]
     except ValueError:
+        widths = []
+    if not widths or any(w < 1 for w in widths):
         raise argparse.ArgumentTypeError(f"must be comma-separated positive integers such as 32 or "
-                                         f"64,32; got {text!r}") from None
-    if any(w < 1 for w in widths):
-        raise argparse.ArgumentTypeError(f"widths must be positive; got {text!r}")
+                                         f"64,32; got {text!r}")
     return widths
+
+
+def _output_path(text):
+    """A file written at the end: fail now, not after the work, if it cannot be written."""
+    folder = os.path.dirname(os.path.abspath(text))
+    if not os.path.isdir(folder) or not os.access(folder, os.W_OK):
+        raise argparse.ArgumentTypeError(f"cannot write {text!r}: {folder} is not a writable folder")
+    if os.path.isdir(text):
+        raise argparse.ArgumentTypeError(f"cannot write {text!r}: it is a folder")
+    return text
+
+
+def _plot_path(text):
+    """--plot: needs matplotlib (the plot extra) and a .png name; checked before any work."""
+    if not text.lower().endswith(".png"):
+        raise argparse.ArgumentTypeError(f"must be a .png file name; got {text!r}")
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError:
+        raise argparse.ArgumentTypeError("needs matplotlib: pip install 'bpfast[plot]'") from None
+    return _output_path(text)
 
 
 def _median_time(fn, repeats):
@@ -117,6 +158,9 @@ def _load(args):
 
 def train(args):
     data, label = _load(args)
+    if len(data.target_names) < 2:
+        raise ValueError(f"the target of {label} holds only {len(data.target_names)} class "
+                         f"({', '.join(data.target_names)}): a classifier needs at least 2")
     X_train, X_test, y_train, y_test = datasets.train_test_split(
         data.data, data.target, test_size=args.test_size, seed=args.seed)
     scaler = datasets.Standardizer().fit(X_train)
@@ -136,7 +180,7 @@ def train(args):
     bar = None
     if not args.no_progress:
         from tqdm import tqdm
-        bar = tqdm(total=args.epochs, unit="epoch", file=sys.stderr, leave=False)
+        bar = tqdm(total=args.epochs, unit="epoch", file=sys.stderr, leave=False, disable=None)
     # One compiled call per epoch, so the bar and the accuracy curve see every epoch; the
     # network's own shuffle stream (seeded above) carries over, so this equals one fit call.
     stamps, costs, accuracy = [time.perf_counter()], [], []
@@ -146,7 +190,7 @@ def train(args):
                                  batch_size=args.batch_size, backend=args.backend)[0])
             stamps.append(time.perf_counter())
             if args.plot:
-                accuracy.append(float(np.mean(net.predict(X_test) == y_test)))
+                accuracy.append(100 * float(np.mean(net.predict(X_test) == y_test)))
             if bar is not None:
                 bar.set_postfix(cost=f"{costs[-1]:.4g}")
                 bar.update(1)
@@ -166,22 +210,23 @@ def train(args):
         net.save(args.save)
         print(f"saved the trained network to {args.save}")
     if args.plot:
-        _plot(args.plot, {"training cost": np.array(costs), "test accuracy": np.array(accuracy)}, "epoch",
+        _plot(args.plot, {"training cost": np.array(costs), "test accuracy (%)": np.array(accuracy)},
+              "epoch",
               f"bpfast train {args.data}")
     return 0
 
 
 def _plot(path, series, xlabel, title):
-    try:
-        import matplotlib
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        print("--plot needs matplotlib: pip install 'bpfast[plot]'", file=sys.stderr)
-        return
+    """Line plots side by side; the x axis counts from 1 (``first_x`` 0 for the starting point)."""
+    import matplotlib                                  # checked by _plot_path before any work
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from matplotlib.ticker import MaxNLocator
     fig, axes = plt.subplots(1, len(series), figsize=(5 * len(series), 3.5), squeeze=False)
     for ax, (name, values) in zip(axes[0], series.items()):
-        ax.plot(np.arange(len(values)), values)
+        first = 0 if xlabel == "step" else 1           # the demo's curve starts at step 0
+        ax.plot(np.arange(first, first + len(values)), values)
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set_xlabel(xlabel)
         ax.set_ylabel(name)
         if name.endswith("cost"):
@@ -247,7 +292,7 @@ def build_parser():
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("demo", help="the article's 3-3-2 run, both backends, with the equivalence report")
-    p.add_argument("--seed", type=int, default=DEMO_SEED, help=f"seed of the U[0,1) start (default {DEMO_SEED})")
+    p.add_argument("--seed", type=_seed, default=DEMO_SEED, help=f"seed of the U[0,1) start (default {DEMO_SEED})")
     p.add_argument("--steps", type=_positive_int, default=1000, help="full-batch steps (default 1000)")
     p.add_argument("--lr", type=_positive_float, default=0.1, help="learning rate (default 0.1)")
     p.add_argument("--every", type=_positive_int, default=100, help="print the cost every N steps")
@@ -255,7 +300,7 @@ def build_parser():
                    help="exact bias gradient (summed over the batch) instead of the article's mean")
     p.add_argument("--dtype", choices=sorted(DTYPES), default="float64")
     p.add_argument("--repeats", type=_positive_int, default=5, help="timing runs per backend (median)")
-    p.add_argument("--plot", metavar="FILE.png", help="write the cost curve (needs matplotlib)")
+    p.add_argument("--plot", metavar="FILE.png", type=_plot_path, help="write the cost curve (needs matplotlib)")
     p.set_defaults(func=demo)
 
     p = sub.add_parser("train", help="train on the bundled digits or on a CSV file")
@@ -272,10 +317,10 @@ def build_parser():
     p.add_argument("--lr", type=_positive_float, default=0.01, help="learning rate (default 0.01)")
     p.add_argument("--dtype", choices=sorted(DTYPES), default="float64")
     p.add_argument("--backend", choices=BACKENDS, default="loops")
-    p.add_argument("--seed", type=int, default=0, help="seed of the split, the start and the shuffling")
-    p.add_argument("--test-size", type=float, default=0.2)
-    p.add_argument("--save", metavar="MODEL.npz", help="save the trained network")
-    p.add_argument("--plot", metavar="FILE.png", help="write cost and test accuracy per epoch")
+    p.add_argument("--seed", type=_seed, default=0, help="seed of the split, the start and the shuffling")
+    p.add_argument("--test-size", type=_fraction, default=0.2, help="fraction held out (default 0.2)")
+    p.add_argument("--save", metavar="MODEL.npz", type=_output_path, help="save the trained network")
+    p.add_argument("--plot", metavar="FILE.png", type=_plot_path, help="write cost and test accuracy per epoch")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(func=train)
 
@@ -288,7 +333,7 @@ def build_parser():
                         f"{', '.join(ACTIVATIONS)} (default sigmoid)")
     p.add_argument("--loss", choices=sorted(LOSSES), help="default sse, the article's (2)")
     p.add_argument("--init", choices=INITS, help="default uniform, the article's U[0,1) start")
-    p.add_argument("--seed", type=int, help=f"seed of the start and of drawn samples (default {DEMO_SEED}, "
+    p.add_argument("--seed", type=_seed, help=f"seed of the start and of drawn samples (default {DEMO_SEED}, "
                                             f"the start of bpfast demo)")
     p.add_argument("--dtype", choices=sorted(DTYPES), help="default float64")
     p.add_argument("--model", metavar="MODEL.npz", help="explain a saved network (bpfast train --save)")
@@ -308,7 +353,7 @@ def build_parser():
     p.add_argument("--quick", action="store_true",
                    help="a small grid of 32 cases: about a second once the kernels are compiled, under a "
                         "minute with the first compilation")
-    p.add_argument("--seed", type=int, default=0, help="seed of the grid (default 0)")
+    p.add_argument("--seed", type=_seed, default=0, help="seed of the grid (default 0)")
     p.set_defaults(func=check_command)
 
     from . import bench
@@ -322,8 +367,8 @@ def build_parser():
     p.add_argument("--dtypes", type=_names(DTYPES), default=sorted(DTYPES, reverse=True),
                    help="comma-separated, from float64,float32 (default: both)")
     p.add_argument("--repeats", type=_positive_int, default=7, help="timed rounds per case (median)")
-    p.add_argument("--json", metavar="FILE.json", help="also write the results as JSON")
-    p.add_argument("--plot", metavar="FILE.png", help="bar chart of the speed-ups (needs matplotlib)")
+    p.add_argument("--json", metavar="FILE.json", type=_output_path, help="also write the results as JSON")
+    p.add_argument("--plot", metavar="FILE.png", type=_plot_path, help="bar chart of the speed-ups (needs matplotlib)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(func=bench_command)
     return parser
@@ -346,7 +391,7 @@ def bench_command(args):
     bar = None
     if not args.no_progress:
         from tqdm import tqdm
-        bar = tqdm(total=len(cases), unit="case", file=sys.stderr, leave=False)
+        bar = tqdm(total=len(cases), unit="case", file=sys.stderr, leave=False, disable=None)
 
     def progress(label):
         if bar is not None:
@@ -363,7 +408,11 @@ def bench_command(args):
     print(f"bpfast bench on {info['cpu']}, {info['cores']} cores; numpy {info['numpy']}, "
           f"numba {info['numba']}; median of {args.repeats} rounds")
     if missing:
-        print(f"not installed, left out: {', '.join(missing)}")
+        print(f"not installed, left out: {', '.join(missing)} (pip install 'bpfast[compare]' for "
+              f"torch, 'bpfast[jax]' for jax)")
+    if not results:
+        print("bpfast bench: error: none of the chosen backends is installed", file=sys.stderr)
+        return 2
     print(bench.format_table(results))
     print("vs NumPy: NumPy's time / this backend's (above 1: faster than NumPy). loops speed-up: "
           "this backend's time / the faster loops variant's.")

@@ -10,6 +10,7 @@ network exactly as it was.
 import contextlib
 import os
 import warnings
+import zipfile
 
 import numba
 import numpy as np
@@ -88,14 +89,31 @@ class MLP:
         self._params = K.pack(weights, biases, self._layers, self.dtype)
 
     def _setup(self, sizes, activation, loss, dtype, seed, threads=1):
-        self.threads = V.threads("threads", threads)
-        self.layer_sizes = sizes
-        self.activations = V.activations(activation, len(sizes) - 1, loss)
-        self.loss = loss
-        self.dtype = DTYPES[V.dtype_name(dtype)]
-        self._layers, self._n_params, self._n_units = K.layer_table(sizes, self.activations)
+        self.threads = threads
+        self._layer_sizes = sizes
+        self._activations = V.activations(activation, sizes, loss)
+        self._loss = loss
+        self._dtype = DTYPES[V.dtype_name(dtype)]
+        self._layers, self._n_params, self._n_units = K.layer_table(sizes, self._activations)
         self._loss_code = LOSSES[loss]
         self._state = _shuffle_state(seed)
+
+    # ---------------------------------------------------------------- attributes
+    # The architecture is fixed at construction (the kernels' layer table is built
+    # from it): read-only, so the two backends can never disagree about it.
+    layer_sizes = property(lambda self: self._layer_sizes, doc="Units per layer, input first.")
+    activations = property(lambda self: self._activations, doc="Activation of each weight layer.")
+    loss = property(lambda self: self._loss, doc="The loss: 'sse', 'mse' or 'cross_entropy'.")
+    dtype = property(lambda self: self._dtype, doc="numpy.dtype of the parameters.")
+
+    @property
+    def threads(self):
+        """Threads of the loop kernels (settable: 1 .. numba.config.NUMBA_NUM_THREADS)."""
+        return self._threads
+
+    @threads.setter
+    def threads(self, value):
+        self._threads = V.threads("threads", value)
 
     # ---------------------------------------------------------------- parameters
     @classmethod
@@ -227,7 +245,7 @@ class MLP:
         -------
         ndarray of shape (n_samples, n_out)
         """
-        X = V.data(self, X)
+        X = V.inputs(self, X)
         if V.backend(backend) == "vectorized":
             return R.forward(*self._vectorized_params(), X)[1][-1]
         n = X.shape[0]
@@ -408,18 +426,42 @@ class MLP:
 
     @classmethod
     def load(cls, path):
-        """Read a network written by :meth:`save`."""
+        """Read a network written by :meth:`save`.
+
+        Raises ``ValueError`` naming the file when it is not a bpfast model
+        file (not an ``.npz``, or an entry missing or invalid).
+        """
         if isinstance(path, (str, os.PathLike)) and not os.path.exists(path) \
                 and os.path.exists(os.fspath(path) + ".npz"):
             path = os.fspath(path) + ".npz"
-        with np.load(path, allow_pickle=False) as f:
-            if "format" not in f.files or str(f["format"]) != _FORMAT:
-                raise ValueError(f"{path!s} is not a bpfast model file (no format={_FORMAT!r} entry)")
-            if int(f["version"]) > _FORMAT_VERSION:
-                raise ValueError(f"{path!s} has format version {int(f['version'])}; this bpfast "
-                                 f"reads up to {_FORMAT_VERSION}")
-            n = len(f["activations"])
-            ws = [f[f"w{i}"] for i in range(n)]
-            bs = [f[f"b{i}"] for i in range(n)]
-            return cls.from_params(ws, bs, activation=[str(a) for a in f["activations"]],
-                                   loss=str(f["loss"]), dtype=ws[0].dtype)
+        try:
+            with np.load(path, allow_pickle=False) as f:
+                entries = {name: f[name] for name in f.files}
+        except (OSError, ValueError, EOFError, zipfile.BadZipFile, AttributeError, TypeError) as err:
+            if isinstance(err, FileNotFoundError):
+                raise
+            raise ValueError(f"{path!s} is not a bpfast model file (an .npz written by MLP.save): "
+                             f"{err}") from None
+
+        def bad(what):
+            return ValueError(f"{path!s} is not a bpfast model file: {what}")
+
+        if str(entries.get("format", "")) != _FORMAT:
+            raise bad(f"no format={_FORMAT!r} entry")
+        try:
+            version = int(entries["version"])
+            names = [str(a) for a in np.atleast_1d(entries["activations"])]
+            loss = str(entries["loss"])
+            ws = [entries[f"w{i}"] for i in range(len(names))]
+            bs = [entries[f"b{i}"] for i in range(len(names))]
+        except KeyError as err:
+            raise bad(f"entry {err.args[0]!r} is missing") from None
+        except (TypeError, ValueError) as err:
+            raise bad(str(err)) from None
+        if version > _FORMAT_VERSION:
+            raise ValueError(f"{path!s} has format version {version}; this bpfast reads up to "
+                             f"{_FORMAT_VERSION}")
+        try:
+            return cls.from_params(ws, bs, activation=names, loss=loss, dtype=ws[0].dtype)
+        except (TypeError, ValueError) as err:
+            raise bad(str(err)) from None

@@ -105,6 +105,7 @@ def make_case(rng, depth=None, widths=None, batch=None, activations=None, loss=N
         activations = [str(rng.choice(HIDDEN_ACTIVATIONS)) for _ in range(depth)]
         if loss == "cross_entropy" or rng.random() < 0.25:
             activations[-1] = "softmax"
+            widths[-1] = max(2, widths[-1])            # softmax needs 2+ outputs
     activations = list(activations)
     assert len(activations) == depth
     assert "softmax" not in activations[:-1], "softmax is only valid on the output layer"
@@ -160,6 +161,7 @@ def random_case_specs(n_cases=30, seed=20190):
         acts = [HIDDEN_ACTIVATIONS[(i + j) % 4] for j in range(depth)]
         if loss == "cross_entropy" or i % 5 == 0:
             acts[-1] = "softmax"
+            widths[-1] = max(2, widths[-1])            # softmax needs 2+ outputs
         specs.append((int(rng.integers(2**31)), widths, batch, acts, loss, dtype))
     return specs
 

@@ -298,12 +298,18 @@ def test_cli_options(capsys, tmp_path):
     (["--loss", "cross_entropy"], "requires a softmax output layer"),
     (["--model", "missing.npz"], "missing.npz"),
     (["--model", "x.npz", "--layers", "3,3,2"], "--model takes the network from the file; drop --layers"),
-    (["--seed", "-1"], "seed must be None or a non-negative integer"),
 ])
 def test_cli_errors_exit_2_with_a_clear_message(capsys, argv, message):
     assert main(["explain", *argv]) == 2
     err = capsys.readouterr().err
     assert err.startswith("bpfast explain: error: ") and message in err
+
+
+def test_cli_rejects_a_negative_seed_while_parsing(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["explain", "--seed", "-1"])
+    assert exit_info.value.code == 2
+    assert "argument --seed: must be a non-negative integer; got '-1'" in capsys.readouterr().err
 
 
 # ---------------------------------------------------------------------- the API's checks

@@ -221,6 +221,7 @@ def test_property_loops_vectorized_naive_agree_2_11_15_21_22(seed, depth, batch,
     acts = [str(rng.choice(HIDDEN_ACTIVATIONS)) for _ in range(depth)]
     if softmax_out or loss == "cross_entropy":
         acts[-1] = "softmax"
+        widths[-1] = max(2, widths[-1])                # softmax needs 2+ outputs
     net, X, Y = make_case(rng, widths=widths, batch=batch, activations=acts, loss=loss, dtype=dtype)
     loops, vec, ref = loop_pass(net, X, Y), vectorized_pass(net, X, Y), naive_pass(net, X, Y)
     for key in ("z", "a", "delta", "grad_w", "grad_b"):

@@ -441,3 +441,48 @@ def test_save_without_suffix_loads_back(tmp_path):
     net.save(tmp_path / "model")
     same = MLP.load(tmp_path / "model")
     assert all(np.array_equal(a, b) for a, b in zip(net.weights, same.weights))
+
+
+@pytest.mark.parametrize("content", [
+    b"PK\x03\x04" + bytes(range(200)),                 # a broken zip
+    b"w0,b0\n1,2\n",                                   # a text file
+])
+def test_load_rejects_corrupt_or_foreign_files(tmp_path, content):
+    path = tmp_path / "model.npz"
+    path.write_bytes(content)
+    with pytest.raises(ValueError, match="is not a bpfast model file"):
+        MLP.load(path)
+
+
+def test_load_rejects_a_npy_file(tmp_path):
+    path = tmp_path / "array.npy"
+    np.save(path, np.ones(3))
+    with pytest.raises(ValueError, match="is not a bpfast model file"):
+        MLP.load(path)
+
+
+@pytest.mark.parametrize("drop", ["version", "activations", "loss", "w0", "b1"])
+def test_load_names_a_missing_entry(tmp_path, drop):
+    net = MLP([3, 3, 2], seed=0)
+    net.save(tmp_path / "net.npz")
+    with np.load(tmp_path / "net.npz") as f:
+        entries = {k: f[k] for k in f.files if k != drop}
+    np.savez(tmp_path / "broken.npz", **entries)
+    with pytest.raises(ValueError, match=f"is not a bpfast model file: entry '{drop}' is missing"):
+        MLP.load(tmp_path / "broken.npz")
+
+
+@pytest.mark.parametrize("name,value", [("loss", "mse"), ("activations", ("relu", "relu")),
+                                        ("dtype", "float32"), ("layer_sizes", (3, 4, 2))])
+def test_architecture_is_read_only(name, value):
+    """The kernels' layer table is built from these; changing one alone would split the backends."""
+    net = MLP([3, 3, 2], seed=0)
+    with pytest.raises(AttributeError):
+        setattr(net, name, value)
+
+
+def test_threads_setter_validates():
+    net = MLP([3, 3, 2], seed=0)
+    with pytest.raises(ValueError, match="threads must be between 1 and"):
+        net.threads = 99
+    assert net.threads == 1

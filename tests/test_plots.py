@@ -47,8 +47,10 @@ def test_train_writes_cost_and_test_accuracy(tmp_path, capsys, image):
 def test_without_matplotlib_a_clear_message(tmp_path, capsys, monkeypatch, argv):
     monkeypatch.setitem(sys.modules, "matplotlib", None)   # `import matplotlib` raises ImportError
     path = tmp_path / "none.png"
-    assert main([*argv, "--plot", str(path)]) == 0           # the run itself succeeded
+    with pytest.raises(SystemExit) as exit_info:           # refused before any work is done
+        main([*argv, "--plot", str(path)])
+    assert exit_info.value.code == 2
     captured = capsys.readouterr()
-    assert "--plot needs matplotlib: pip install 'bpfast[plot]'" in captured.err
-    assert "wrote" not in captured.out
+    assert "argument --plot: needs matplotlib: pip install 'bpfast[plot]'" in captured.err
+    assert captured.out == ""
     assert not path.exists()

@@ -493,3 +493,26 @@ def test_constructor_dtype_none_is_rejected():
     """Only from_params infers the dtype; the constructor needs a name."""
     raises(ValueError, r"dtype must be one of \['float32', 'float64'\]; got None", MLP, [3, 3, 2],
            dtype=None)
+
+
+@pytest.mark.parametrize("method", ["fit", "cost", "gradients"])
+def test_y_none_is_a_type_error_never_a_numba_one(method):
+    net = MLP([3, 3, 2], seed=0)
+    X = np.array([[1.0, 2, 3], [3, 2, 1]])
+    with pytest.raises(TypeError, match=r"Y must be an array of shape \(n_samples, 2\); got None"):
+        getattr(net, method)(X, None)
+
+
+def test_equivalence_and_gradcheck_reject_y_none_and_non_networks():
+    net = MLP([3, 3, 2], seed=0)
+    X = np.array([[1.0, 2, 3], [3, 2, 1]])
+    for fn in (bpfast.check_equivalence, bpfast.gradcheck):
+        with pytest.raises(TypeError, match="Y must be an array"):
+            fn(net, X, None)
+        with pytest.raises(TypeError, match="net must be a bpfast.MLP; got NoneType"):
+            fn(None, X, X[:, :2])
+
+
+def test_softmax_output_needs_two_units():
+    with pytest.raises(ValueError, match="a softmax output layer needs at least 2 units"):
+        MLP([3, 3, 1], activation=["tanh", "softmax"], loss="cross_entropy")

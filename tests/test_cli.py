@@ -1,0 +1,78 @@
+"""The command line: the demo's article run, training on digits and on a CSV, and refusals up front."""
+
+import json
+
+import pytest
+
+from bpfast.cli import main
+
+
+def test_demo_prints_the_article_run(capsys):
+    assert main(["demo", "--repeats", "1"]) == 0
+    out = capsys.readouterr().out
+    assert "     0  1.348790" in out and "  1000  0.010982" in out     # seed 16: 1.35 -> 0.011
+    assert "[0.9460 0.0533]   target [1.0, 0.0]" in out
+    assert "all agree" in out                                          # the equivalence report
+    assert "loops / vectorized speed ratio" in out
+
+
+def test_demo_exact_bias_rule_differs(capsys):
+    assert main(["demo", "--repeats", "1", "--exact-bias", "--steps", "10"]) == 0
+    assert "bias gradient: 'sum'" in capsys.readouterr().out
+
+
+@pytest.mark.slow
+def test_train_digits_reaches_95_percent(capsys, tmp_path):
+    assert main(["train", "digits", "--no-progress", "--save", str(tmp_path / "m.npz")]) == 0
+    out = capsys.readouterr().out
+    test_acc = float(out.split("test ")[-1].split("%")[0])
+    assert test_acc >= 95.0
+    assert (tmp_path / "m.npz").exists()
+
+
+def _csv(tmp_path, text):
+    path = tmp_path / "data.csv"
+    path.write_text(text)
+    return str(path)
+
+
+def test_train_csv_with_named_string_target(tmp_path, capsys):
+    rows = ["a,b,kind"] + [f"{i % 7},{(i * 3) % 5},{'yes' if i % 2 else 'no'}" for i in range(40)]
+    path = _csv(tmp_path, "\n".join(rows) + "\n")
+    assert main(["train", path, "--target", "kind", "--epochs", "3", "--no-progress"]) == 0
+    assert "2 classes" in capsys.readouterr().out
+
+
+def test_train_csv_with_one_class_is_refused_before_training(tmp_path, capsys):
+    path = _csv(tmp_path, "a,b,label\n1,2,x\n3,4,x\n5,6,x\n")
+    assert main(["train", path, "--target", "label", "--no-progress"]) == 2
+    captured = capsys.readouterr()
+    assert "holds only 1 class (x): a classifier needs at least 2" in captured.err
+    assert "network" not in captured.out
+
+
+@pytest.mark.parametrize("argv,message", [
+    (["train", "digits", "--hidden", ""], "argument --hidden: must be comma-separated positive integers"),
+    (["train", "digits", "--epochs", "2.5"], "argument --epochs: must be a positive integer; got '2.5'"),
+    (["train", "digits", "--test-size", "3"], "argument --test-size: must be a fraction between 0 and 1"),
+    (["train", "digits", "--seed", "-1"], "argument --seed: must be a non-negative integer"),
+    (["train", "digits", "--save", "/no/such/folder/m.npz"], "argument --save: cannot write"),
+    (["demo", "--plot", "curve.txt"], "argument --plot: must be a .png file name"),
+    (["bench", "--problems", "mnist,nope"], "argument --problems: must be comma-separated names"),
+])
+def test_bad_options_are_refused_while_parsing(capsys, argv, message):
+    with pytest.raises(SystemExit) as exit_info:
+        main(argv)
+    assert exit_info.value.code == 2
+    assert message in capsys.readouterr().err
+
+
+def test_bench_json(tmp_path, capsys):
+    path = tmp_path / "bench.json"
+    argv = ["bench", "--problems", "article", "--backends", "loops,vectorized", "--dtypes", "float64",
+            "--repeats", "1", "--no-progress", "--json", str(path)]
+    assert main(argv) == 0
+    data = json.loads(path.read_text())
+    assert {r["backend"] for r in data["results"]} == {"loops", "vectorized"}
+    assert all(r["seconds"] > 0 and r["gflops"] > 0 for r in data["results"])
+    assert "vs NumPy" in capsys.readouterr().out
