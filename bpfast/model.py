@@ -332,7 +332,7 @@ class MLP:
         bias_gradient : {"sum", "mean"}
             ``"sum"``: the exact gradient of the cost summed over the batch, (22)/(24).
             ``"mean"``: the article's rule, weights summed but biases averaged
-            over the batch (erratum 1 in EQUATIONS.md).
+            over the batch (erratum 1 in docs/equations.md).
         backend : {"loops", "vectorized"}
             ``"loops"`` runs every epoch inside one compiled call.
         seed : int or None
