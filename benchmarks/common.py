@@ -1,9 +1,15 @@
 """What every suite needs: the problems and runners live in the package (bpfast.bench),
 so that `bpfast bench` and ASV time exactly the same code."""
 
-from bpfast.bench import BACKENDS, PROBLEMS, available_backends, make_runner  # noqa: F401
+import os
+
+from bpfast.bench import BACKENDS, PROBLEMS as ALL_PROBLEMS, available_backends, make_runner  # noqa: F401
 
 DTYPES = ["float64", "float32"]
+
+# BPFAST_ASV_PROBLEMS=article,digits runs a subset (CI uses it to prove the suite runs, fast).
+PROBLEMS = {name: ALL_PROBLEMS[name]
+            for name in os.environ.get("BPFAST_ASV_PROBLEMS", ",".join(ALL_PROBLEMS)).split(",")}
 
 
 def runner_or_skip(problem, backend, dtype):
