@@ -162,22 +162,26 @@ def array(name, value, dtype, n_columns, *, one_column_1d=False):
     if arr.shape[1] != n_columns:
         raise ValueError(f"{name} must have {n_columns} columns (shape (n_samples, {n_columns})); "
                          f"got shape {arr.shape}")
-    _finite(name, arr, "")
+    _finite(name, arr)
+    if arr.dtype == dtype and arr.flags.c_contiguous:   # the common case: nothing to convert
+        return arr
     with np.errstate(over="ignore"):
         out = np.ascontiguousarray(arr, dtype=dtype)
-    _finite(name, out, f" after conversion to {np.dtype(dtype)} (the value is too large for it)")
+    if arr.dtype.kind == "f" and out.dtype.itemsize < arr.dtype.itemsize:   # float64 -> float32
+        _finite(name, out, after=out.dtype)
     return out
 
 
-def _finite(name, arr, why):
+def _finite(name, arr, after=None):
     if arr.dtype.kind == "f" and not np.isfinite(arr).all():
         row, col = np.argwhere(~np.isfinite(arr))[0]
+        why = f" after conversion to {after} (the value is too large for it)" if after else ""
         raise ValueError(f"{name} must be finite (no NaN or inf); got {arr[row, col]} at row {row}, "
                          f"column {col}{why}")
 
 
 def network(net):
-    from .model import MLP
+    from .model import MLP                              # here: model imports this module
     if not isinstance(net, MLP):
         raise TypeError(f"net must be a bpfast.MLP; got {_kind(net)}")
     return net

@@ -365,8 +365,11 @@ class MLP:
         shuffled = bool(shuffle) and batch_size < n
         params = self._params.copy()
         costs = np.empty(epochs, dtype=self.dtype)
-        with np.errstate(over="ignore", under="ignore"):
-            lr = self.dtype.type(learning_rate)
+        if self.dtype == np.float64:
+            lr = np.float64(learning_rate)
+        else:                                     # float32 may round it to inf or 0
+            with np.errstate(over="ignore", under="ignore"):
+                lr = self.dtype.type(learning_rate)
         if not (np.isfinite(lr) and lr > 0):
             raise ValueError(f"learning_rate must be a positive number representable in "
                              f"{self.dtype.name}; got {learning_rate!r}, which becomes {lr}")
