@@ -421,3 +421,48 @@ def plot(results, path):
     fig.savefig(path, dpi=120)
     print(f"wrote {path}")
     return True
+
+
+def scaling(path, dtype="float64", backends=("loops", "loops-parallel", "vectorized"), repeats=3,
+            progress=None):
+    """Plot time per step against batch size (784-128-10) and hidden width (784-W-10, batch 256).
+
+    Returns the measurements as ``{"batch": {backend: [(x, seconds)]}, "width": {...}}``.
+    """
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    sweeps = {
+        "batch": [(b, Problem(f"b{b}", (784, 128, 10), b, _hidden(1), "cross_entropy", 1e-3, 1))
+                  for b in (1, 4, 16, 64, 256, 1024)],
+        "width": [(w, Problem(f"w{w}", (784, w, 10), 256, _hidden(1), "cross_entropy", 1e-3, 1))
+                  for w in (16, 32, 64, 128, 256, 512, 1024)],
+    }
+    have = set(available_backends())
+    data = {name: {b: [] for b in backends if b in have} for name in sweeps}
+    for name, points in sweeps.items():
+        for x, problem in points:
+            for backend in data[name]:
+                if progress is not None:
+                    progress(f"{name} {x} {backend}")
+                runner = make_runner(problem, backend, dtype)
+                if hasattr(runner, "prepare"):
+                    runner.prepare()
+                data[name][backend].append((x, median_time(runner.step, repeats)))
+    fig, axes = plt.subplots(1, 2, figsize=(10, 4))
+    labels = {"batch": "batch size (network 784-128-10)", "width": "hidden width (784-W-10, batch 256)"}
+    for ax, (name, series) in zip(axes, data.items()):
+        for backend, points in series.items():
+            xs, ts = zip(*points)
+            ax.plot(xs, np.array(ts) * 1e3, marker="o", label=backend)
+        ax.set_xscale("log", base=2)
+        ax.set_yscale("log")
+        ax.set_xlabel(labels[name])
+        ax.set_ylabel(f"time per step (ms), {dtype}")
+        ax.grid(True, which="both", alpha=0.3)
+        ax.legend(fontsize="small")
+    fig.suptitle(f"bpfast bench --scaling: {_cpu_name()}, {machine()['cores']} cores")
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    print(f"wrote {path}")
+    return data

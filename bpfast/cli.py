@@ -369,6 +369,8 @@ def build_parser():
     p.add_argument("--repeats", type=_positive_int, default=7, help="timed rounds per case (median)")
     p.add_argument("--json", metavar="FILE.json", type=_output_path, help="also write the results as JSON")
     p.add_argument("--plot", metavar="FILE.png", type=_plot_path, help="bar chart of the speed-ups (needs matplotlib)")
+    p.add_argument("--scaling", metavar="FILE.png", type=_plot_path,
+                   help="also plot time per step against batch size and width (needs matplotlib)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(func=bench_command)
     return parser
@@ -387,6 +389,7 @@ def _names(allowed):
 
 def bench_command(args):
     from . import bench
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else 0.0   # before we add our own
     cases = [(p, d, b) for p in args.problems for d in args.dtypes for b in args.backends]
     bar = None
     if not args.no_progress:
@@ -404,6 +407,9 @@ def bench_command(args):
         if bar is not None:
             bar.close()
     info = bench.machine()
+    if load > 0.5:
+        print(f"warning: load average {load:.1f} before this run: other work shares these cores, so "
+              f"timings (of the parallel kernels above all) are not clean", file=sys.stderr)
     missing = [b for b in args.backends if b not in bench.available_backends()]
     print(f"bpfast bench on {info['cpu']}, {info['cores']} cores; numpy {info['numpy']}, "
           f"numba {info['numba']}; median of {args.repeats} rounds")
@@ -422,6 +428,8 @@ def bench_command(args):
         print(f"wrote {args.json}")
     if args.plot:
         bench.plot(results, args.plot)
+    if args.scaling:
+        bench.scaling(args.scaling, args.dtypes[0], [b for b in args.backends if b != "jax"])
     return 0
 
 
