@@ -81,6 +81,7 @@ jit = njit(**JIT_OPTIONS)
 jit_inline = njit(inline="always", **JIT_OPTIONS)   # scalar helpers: inlined in Numba IR
 _KC = 256          # length of the chunks of a sum of products (keeps operands in cache)
 _MC = 32           # rows of C per parallel task (a multiple of 4)
+_NC = 128          # rows of Q per block, so a block of Q (x _KC) stays in cache
 _ROWS = 64         # samples per parallel task of the element-wise loops
 _SMALL = 128       # layers with fewer weights use the literal loops, not the blocked sums
 _SHORT = 8         # loops over fewer units do not vectorize
@@ -241,117 +242,119 @@ def _gemm_rows(P, p0, ps, Q, q0, qs, C, c0, cs, m_lo, m_hi, N, K):
     for kt in range(0, K, _KC):
         kn = min(_KC, K - kt)
         first = kt == 0
-        for m in range(m_lo, m_hi, 4):
-            if m + 4 > m_hi:                           # the last rows, one at a time
-                for mm in range(m, m_hi):
-                    pb = p0 + mm * ps + kt
-                    x0 = P[pb:pb + kn]
-                    cb = c0 + mm * cs
-                    for n in range(N):
-                        qb = q0 + n * qs + kt
-                        y0 = Q[qb:qb + kn]
-                        acc = zero
-                        for p in range(kn):
-                            acc += x0[p] * y0[p]
-                        C[cb + n] = acc if first else C[cb + n] + acc
-                continue
-            pb = p0 + m * ps + kt
-            x0 = P[pb:pb + kn]
-            x1 = P[pb + ps:pb + ps + kn]
-            x2 = P[pb + 2 * ps:pb + 2 * ps + kn]
-            x3 = P[pb + 3 * ps:pb + 3 * ps + kn]
-            c_0 = c0 + m * cs
-            c_1 = c_0 + cs
-            c_2 = c_1 + cs
-            c_3 = c_2 + cs
-            n = 0
-            while n + 4 <= N:                          # 4 x 4 sums at a time
-                qb = q0 + n * qs + kt
-                y0 = Q[qb:qb + kn]
-                y1 = Q[qb + qs:qb + qs + kn]
-                y2 = Q[qb + 2 * qs:qb + 2 * qs + kn]
-                y3 = Q[qb + 3 * qs:qb + 3 * qs + kn]
-                s00 = s01 = s02 = s03 = s10 = s11 = s12 = s13 = zero
-                s20 = s21 = s22 = s23 = s30 = s31 = s32 = s33 = zero
-                for p in range(kn):
-                    a0 = x0[p]
-                    a1 = x1[p]
-                    a2 = x2[p]
-                    a3 = x3[p]
-                    b0 = y0[p]
-                    b1 = y1[p]
-                    b2 = y2[p]
-                    b3 = y3[p]
-                    s00 += a0 * b0
-                    s01 += a0 * b1
-                    s02 += a0 * b2
-                    s03 += a0 * b3
-                    s10 += a1 * b0
-                    s11 += a1 * b1
-                    s12 += a1 * b2
-                    s13 += a1 * b3
-                    s20 += a2 * b0
-                    s21 += a2 * b1
-                    s22 += a2 * b2
-                    s23 += a2 * b3
-                    s30 += a3 * b0
-                    s31 += a3 * b1
-                    s32 += a3 * b2
-                    s33 += a3 * b3
-                if not first:
-                    s00 += C[c_0 + n]
-                    s01 += C[c_0 + n + 1]
-                    s02 += C[c_0 + n + 2]
-                    s03 += C[c_0 + n + 3]
-                    s10 += C[c_1 + n]
-                    s11 += C[c_1 + n + 1]
-                    s12 += C[c_1 + n + 2]
-                    s13 += C[c_1 + n + 3]
-                    s20 += C[c_2 + n]
-                    s21 += C[c_2 + n + 1]
-                    s22 += C[c_2 + n + 2]
-                    s23 += C[c_2 + n + 3]
-                    s30 += C[c_3 + n]
-                    s31 += C[c_3 + n + 1]
-                    s32 += C[c_3 + n + 2]
-                    s33 += C[c_3 + n + 3]
-                C[c_0 + n] = s00
-                C[c_0 + n + 1] = s01
-                C[c_0 + n + 2] = s02
-                C[c_0 + n + 3] = s03
-                C[c_1 + n] = s10
-                C[c_1 + n + 1] = s11
-                C[c_1 + n + 2] = s12
-                C[c_1 + n + 3] = s13
-                C[c_2 + n] = s20
-                C[c_2 + n + 1] = s21
-                C[c_2 + n + 2] = s22
-                C[c_2 + n + 3] = s23
-                C[c_3 + n] = s30
-                C[c_3 + n + 1] = s31
-                C[c_3 + n + 2] = s32
-                C[c_3 + n + 3] = s33
-                n += 4
-            while n < N:                               # the last columns: 4 x 1 sums
-                qb = q0 + n * qs + kt
-                y0 = Q[qb:qb + kn]
-                s00 = s10 = s20 = s30 = zero
-                for p in range(kn):
-                    b0 = y0[p]
-                    s00 += x0[p] * b0
-                    s10 += x1[p] * b0
-                    s20 += x2[p] * b0
-                    s30 += x3[p] * b0
-                if not first:
-                    s00 += C[c_0 + n]
-                    s10 += C[c_1 + n]
-                    s20 += C[c_2 + n]
-                    s30 += C[c_3 + n]
-                C[c_0 + n] = s00
-                C[c_1 + n] = s10
-                C[c_2 + n] = s20
-                C[c_3 + n] = s30
-                n += 1
+        for nt in range(0, N, _NC):                    # a block of Q rows stays in cache
+            n_hi = min(nt + _NC, N)
+            for m in range(m_lo, m_hi, 4):
+                if m + 4 > m_hi:                           # the last rows, one at a time
+                    for mm in range(m, m_hi):
+                        pb = p0 + mm * ps + kt
+                        x0 = P[pb:pb + kn]
+                        cb = c0 + mm * cs
+                        for n in range(nt, n_hi):
+                            qb = q0 + n * qs + kt
+                            y0 = Q[qb:qb + kn]
+                            acc = zero
+                            for p in range(kn):
+                                acc += x0[p] * y0[p]
+                            C[cb + n] = acc if first else C[cb + n] + acc
+                    continue
+                pb = p0 + m * ps + kt
+                x0 = P[pb:pb + kn]
+                x1 = P[pb + ps:pb + ps + kn]
+                x2 = P[pb + 2 * ps:pb + 2 * ps + kn]
+                x3 = P[pb + 3 * ps:pb + 3 * ps + kn]
+                c_0 = c0 + m * cs
+                c_1 = c_0 + cs
+                c_2 = c_1 + cs
+                c_3 = c_2 + cs
+                n = nt
+                while n + 4 <= n_hi:                          # 4 x 4 sums at a time
+                    qb = q0 + n * qs + kt
+                    y0 = Q[qb:qb + kn]
+                    y1 = Q[qb + qs:qb + qs + kn]
+                    y2 = Q[qb + 2 * qs:qb + 2 * qs + kn]
+                    y3 = Q[qb + 3 * qs:qb + 3 * qs + kn]
+                    s00 = s01 = s02 = s03 = s10 = s11 = s12 = s13 = zero
+                    s20 = s21 = s22 = s23 = s30 = s31 = s32 = s33 = zero
+                    for p in range(kn):
+                        a0 = x0[p]
+                        a1 = x1[p]
+                        a2 = x2[p]
+                        a3 = x3[p]
+                        b0 = y0[p]
+                        b1 = y1[p]
+                        b2 = y2[p]
+                        b3 = y3[p]
+                        s00 += a0 * b0
+                        s01 += a0 * b1
+                        s02 += a0 * b2
+                        s03 += a0 * b3
+                        s10 += a1 * b0
+                        s11 += a1 * b1
+                        s12 += a1 * b2
+                        s13 += a1 * b3
+                        s20 += a2 * b0
+                        s21 += a2 * b1
+                        s22 += a2 * b2
+                        s23 += a2 * b3
+                        s30 += a3 * b0
+                        s31 += a3 * b1
+                        s32 += a3 * b2
+                        s33 += a3 * b3
+                    if not first:
+                        s00 += C[c_0 + n]
+                        s01 += C[c_0 + n + 1]
+                        s02 += C[c_0 + n + 2]
+                        s03 += C[c_0 + n + 3]
+                        s10 += C[c_1 + n]
+                        s11 += C[c_1 + n + 1]
+                        s12 += C[c_1 + n + 2]
+                        s13 += C[c_1 + n + 3]
+                        s20 += C[c_2 + n]
+                        s21 += C[c_2 + n + 1]
+                        s22 += C[c_2 + n + 2]
+                        s23 += C[c_2 + n + 3]
+                        s30 += C[c_3 + n]
+                        s31 += C[c_3 + n + 1]
+                        s32 += C[c_3 + n + 2]
+                        s33 += C[c_3 + n + 3]
+                    C[c_0 + n] = s00
+                    C[c_0 + n + 1] = s01
+                    C[c_0 + n + 2] = s02
+                    C[c_0 + n + 3] = s03
+                    C[c_1 + n] = s10
+                    C[c_1 + n + 1] = s11
+                    C[c_1 + n + 2] = s12
+                    C[c_1 + n + 3] = s13
+                    C[c_2 + n] = s20
+                    C[c_2 + n + 1] = s21
+                    C[c_2 + n + 2] = s22
+                    C[c_2 + n + 3] = s23
+                    C[c_3 + n] = s30
+                    C[c_3 + n + 1] = s31
+                    C[c_3 + n + 2] = s32
+                    C[c_3 + n + 3] = s33
+                    n += 4
+                while n < n_hi:                               # the last columns: 4 x 1 sums
+                    qb = q0 + n * qs + kt
+                    y0 = Q[qb:qb + kn]
+                    s00 = s10 = s20 = s30 = zero
+                    for p in range(kn):
+                        b0 = y0[p]
+                        s00 += x0[p] * b0
+                        s10 += x1[p] * b0
+                        s20 += x2[p] * b0
+                        s30 += x3[p] * b0
+                    if not first:
+                        s00 += C[c_0 + n]
+                        s10 += C[c_1 + n]
+                        s20 += C[c_2 + n]
+                        s30 += C[c_3 + n]
+                    C[c_0 + n] = s00
+                    C[c_1 + n] = s10
+                    C[c_2 + n] = s20
+                    C[c_3 + n] = s30
+                    n += 1
 
 
 @jit

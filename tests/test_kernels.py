@@ -555,3 +555,20 @@ def test_parallel_twins_are_compiled_parallel():
     assert any(o.get("parallel") for o in options.values())
     assert not any(d.targetoptions.get("parallel") for d in (K.forward, K.backward, K.train))
     assert K.parallel.train is not K.train
+
+
+@pytest.mark.parametrize("M,N,Kdim", [
+    (1, 1, 1), (3, 5, 7), (4, 128, 256),
+    pytest.param(70, 261, 530, marks=pytest.mark.slow),    # slow only without the JIT
+    pytest.param(33, 129, 257, marks=pytest.mark.slow),
+])
+def test_blocked_sums_cross_every_block_edge_5_15_21(M, N, Kdim):
+    """_gemm_nt (the sums of (5)/(6), (15), (21)) across the _MC, _NC and _KC block edges and the
+    4 x 4 remainders, serial and parallel, against a plain float64 product."""
+    rng = np.random.default_rng(M * 1000 + N)
+    P, Q = rng.standard_normal((M, Kdim)), rng.standard_normal((N, Kdim))
+    expected = P @ Q.T
+    for kernels in (K, K.parallel):
+        C = np.full(M * N, np.nan)
+        kernels._gemm_nt(P.ravel(), 0, Kdim, Q.ravel(), 0, Kdim, C, 0, N, M, N, Kdim)
+        np.testing.assert_allclose(C.reshape(M, N), expected, rtol=1e-12, atol=1e-12 * Kdim)
