@@ -394,32 +394,44 @@ def _sums_small(params, w0, n_in, n_out, a, u_in, z, u_out, n_rows):
 def _bias_activation(params, b0, n_out, act, z, a, u_out, s_lo, s_hi):
     """``z_k += b_k``, the rest of (5)/(6), then (11) ``a_k = g(z_k)``, for samples s_lo..s_hi-1."""
     one = params.dtype.type(1)
+    if n_out < _SHORT and act != SOFTMAX:              # too short to vectorize: plain scalar code,
+        for s in range(s_lo, s_hi):                    # and libm's exp, whose latency is shorter
+            for k in range(u_out, u_out + n_out):
+                x = z[s, k] + params[b0 + k - u_out]
+                z[s, k] = x
+                if act == SIGMOID:
+                    e = math.exp(-abs(x))
+                    a[s, k] = one / (one + e) if x >= 0 else e / (one + e)
+                else:
+                    a[s, k] = _activate(x, act, one)
+        return
+    bias = params[b0:b0 + n_out]
     for s in range(s_lo, s_hi):
+        zs = z[s, u_out:u_out + n_out]                 # 1-D views: their loops vectorize
+        as_ = a[s, u_out:u_out + n_out]
         for k in range(n_out):
-            z[s, u_out + k] += params[b0 + k]
+            zs[k] += bias[k]
         # one loop per activation, so that each loop vectorizes
-        if act == SIGMOID and n_out < _SHORT:              # too short to vectorize: libm's exp
-            for k in range(n_out):                         # has the shorter latency
-                x = z[s, u_out + k]
-                e = math.exp(-abs(x))
-                a[s, u_out + k] = one / (one + e) if x >= 0 else e / (one + e)
-        elif act == SIGMOID:
+        if act == SIGMOID:
             for k in range(n_out):
-                a[s, u_out + k] = _sigmoid(z[s, u_out + k], one)
+                as_[k] = _sigmoid(zs[k], one)
         elif act == SOFTMAX:                           # g = softmax (output layer only)
-            top = z[s, u_out]
+            top = zs[0]
             for k in range(1, n_out):
-                top = max(top, z[s, u_out + k])
+                top = max(top, zs[k])
             total = one - one
             for k in range(n_out):
-                e = exp_neg(z[s, u_out + k] - top)
-                a[s, u_out + k] = e
+                e = exp_neg(zs[k] - top)
+                as_[k] = e
                 total += e
             for k in range(n_out):
-                a[s, u_out + k] /= total
+                as_[k] /= total
+        elif act == RELU:
+            for k in range(n_out):
+                as_[k] = max(zs[k], one - one)
         else:
             for k in range(n_out):
-                a[s, u_out + k] = _activate(z[s, u_out + k], act, one)
+                as_[k] = _activate(zs[k], act, one)
 
 
 @jit_inline
