@@ -43,7 +43,7 @@ GRADCHECK = {
 
 # ---------------------------------------------------------------- Numba
 # A fastmath set that lets reductions vectorize but keeps NaN/inf semantics:
-# never 'nnan' or 'ninf' (fastmath=True includes both; with them, a float32
+# never 'nnan' or 'ninf' (a fastmath of True includes both; with them, a float32
 # sigmoid overflow silently became NaN weights when measured).
 FASTMATH = {"nsz", "arcp", "contract", "afn", "reassoc"}
 JIT_OPTIONS = {"nogil": True, "cache": True, "fastmath": FASTMATH, "error_model": "numpy"}

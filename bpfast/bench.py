@@ -23,6 +23,7 @@ import numpy as np
 from . import kernels as K
 from . import reference as R
 from ._config import LOSSES
+from .datasets import ARTICLE_X, ARTICLE_Y
 
 __all__ = ["Problem", "PROBLEMS", "BACKENDS", "available_backends", "make_runner", "run_grid",
            "format_table"]
@@ -68,8 +69,7 @@ def problem_data(problem, dtype):
     rng = np.random.default_rng(20190512)
     sizes, n = problem.layer_sizes, problem.batch
     if problem.name == "article":
-        X = np.array([[1.0, 2.0, 3.0], [3.0, 2.0, 1.0]])
-        Y = np.array([[1.0, 0.0], [0.0, 1.0]])
+        X, Y = ARTICLE_X, ARTICLE_Y
         weights = [rng.random((a, b)) for a, b in zip(sizes[:-1], sizes[1:])]
     else:
         X = rng.standard_normal((n, sizes[0]))
@@ -368,7 +368,8 @@ def format_table(results):
         numpy_time = next((x["seconds"] for x in results if (x["problem"], x["dtype"]) == key
                            and x["backend"] == "vectorized"), None)
         t = r["seconds"]
-        rows.append((r["problem"], r["dtype"], r["backend"], _fmt(t), r["unit"], f"{r['gflops']:.1f}",
+        rows.append((r["problem"], r["dtype"], r["backend"], format_seconds(t), r["unit"],
+                     f"{r['gflops']:.1f}",
                      f"{numpy_time / t:.2f}x" if numpy_time else "-",
                      "-" if r["backend"].startswith("loops") else f"{rel[key][r['backend']]:.2f}x"))
     widths = [max(len(row[c]) for row in rows) for c in range(len(rows[0]))]
@@ -378,7 +379,7 @@ def format_table(results):
     return "\n".join(lines)
 
 
-def _fmt(seconds):
+def format_seconds(seconds):
     for unit, scale in (("s", 1), ("ms", 1e-3), ("us", 1e-6)):
         if seconds >= scale:
             return f"{seconds / scale:.3g} {unit}"

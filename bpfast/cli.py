@@ -8,16 +8,14 @@ import time
 
 import numpy as np
 
-from . import datasets
+from . import bench, datasets
+from .datasets import ARTICLE_SEED as DEMO_SEED, ARTICLE_X, ARTICLE_Y
 from ._config import ACTIVATIONS, BACKENDS, DTYPES, INITS, LOSSES
 from .check import run_check
 from .equivalence import check_equivalence
 from .explain import MAX_BATCH, example_data, example_net, explain
 from .model import MLP
 
-ARTICLE_X = np.array([[1.0, 2.0, 3.0], [3.0, 2.0, 1.0]])
-ARTICLE_Y = np.array([[1.0, 0.0], [0.0, 1.0]])
-DEMO_SEED = 16   # a U[0,1) start whose run lands near the article's printed numbers (see README)
 
 
 def _integer(minimum, what):
@@ -85,19 +83,6 @@ def _plot_path(text):
     return _output_path(text)
 
 
-def _median_time(fn, repeats):
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return float(np.median(times))
-
-
-def _fmt_seconds(t):
-    return f"{t * 1e3:.3g} ms" if t < 1 else f"{t:.3g} s"
-
-
 # ---------------------------------------------------------------------- demo
 def demo(args):
     X, Y = ARTICLE_X, ARTICLE_Y
@@ -132,13 +117,12 @@ def demo(args):
         trial = MLP.from_params(start.weights, start.biases, dtype=args.dtype)
         trial.fit(X, Y, learning_rate=args.lr, epochs=args.steps, bias_gradient=rule, backend=backend)
 
-    print(f"time for {args.steps} steps, median of {args.repeats} runs (after one warm-up run):")
+    print(f"time for {args.steps} steps, median of {args.repeats} runs (after warm-up runs):")
     medians = {}
     for backend in BACKENDS:
-        run(backend)
-        medians[backend] = _median_time(lambda: run(backend), args.repeats)
+        medians[backend] = bench.median_time(lambda: run(backend), args.repeats, min_time=0)
     for backend, t in medians.items():
-        print(f"  {backend:<11} {_fmt_seconds(t):>10}")
+        print(f"  {backend:<11} {bench.format_seconds(t):>10}")
     print(f"  loops / vectorized speed ratio: {medians['vectorized'] / medians['loops']:.1f}x")
     if args.plot:
         _plot(args.plot, {"cost": np.concatenate([[start.cost(X, Y)], costs])}, "step",
@@ -202,10 +186,10 @@ def train(args):
     test_acc = float(np.mean(net.predict(X_test) == y_test))
     print(f"final training cost {costs[-1]:.4f}")
     print(f"accuracy: train {train_acc:.2%}, test {test_acc:.2%}")
-    rest = f", median of the others {_fmt_seconds(float(np.median(epoch_times[1:])))}" \
+    rest = f", median of the others {bench.format_seconds(float(np.median(epoch_times[1:])))}" \
         if len(epoch_times) > 1 else ""
-    print(f"time per epoch: first {_fmt_seconds(epoch_times[0])} (includes JIT compilation or cache "
-          f"load){rest}; total {_fmt_seconds(stamps[-1] - stamps[0])}")
+    print(f"time per epoch: first {bench.format_seconds(epoch_times[0])} (includes JIT compilation or cache "
+          f"load){rest}; total {bench.format_seconds(stamps[-1] - stamps[0])}")
     if args.save:
         net.save(args.save)
         print(f"saved the trained network to {args.save}")
@@ -356,7 +340,6 @@ def build_parser():
     p.add_argument("--seed", type=_seed, default=0, help="seed of the grid (default 0)")
     p.set_defaults(func=check_command)
 
-    from . import bench
     p = sub.add_parser("bench", help="race the loop kernels against NumPy (and PyTorch, JAX when "
                                      "installed): median time per step, GFLOP/s, ratios")
     p.add_argument("--problems", type=_names(bench.PROBLEMS), default=list(bench.PROBLEMS),
@@ -388,7 +371,6 @@ def _names(allowed):
 
 
 def bench_command(args):
-    from . import bench
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else 0.0   # before we add our own
     cases = [(p, d, b) for p in args.problems for d in args.dtypes for b in args.backends]
     bar = None

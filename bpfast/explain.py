@@ -40,6 +40,7 @@ import numpy as np
 from . import _validate as V
 from . import kernels as K
 from . import reference as R
+from .datasets import ARTICLE_SEED, ARTICLE_X, ARTICLE_Y
 from .model import MLP
 
 __all__ = ["explain", "Explanation", "example_net", "example_data", "MAX_PATH_TERMS", "MAX_BATCH"]
@@ -49,9 +50,7 @@ MAX_PATH_TERMS = 64      # weights per layer, n_in * n_out: one (14.x) path term
 MAX_BATCH = 8            # samples in a batch
 
 # The article's data and the start of `bpfast demo` (the same values as in bpfast.cli).
-ARTICLE_X = np.array([[1.0, 2.0, 3.0], [3.0, 2.0, 1.0]])
-ARTICLE_Y = np.array([[1.0, 0.0], [0.0, 1.0]])
-EXAMPLE_SEED = 16
+EXAMPLE_SEED = ARTICLE_SEED
 
 _COST_DERIVATIVE = {
     "sse": "2 (a_k - y_k)",
