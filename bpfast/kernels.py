@@ -77,8 +77,23 @@ SSE = LOSSES["sse"]
 MSE = LOSSES["mse"]
 CROSS_ENTROPY = LOSSES["cross_entropy"]
 
-jit = njit(**JIT_OPTIONS)
-jit_inline = njit(inline="always", **JIT_OPTIONS)   # scalar helpers: inlined in Numba IR
+def _njit(**options):
+    """``numba.njit(**options)``, falling back to no on-disk cache where none can be written.
+
+    In a read-only install with a read-only home directory Numba finds no
+    cache location and refuses to decorate (RuntimeError); the kernels then
+    compile at first use in each process instead.
+    """
+    def decorate(fn):
+        try:
+            return njit(**options)(fn)
+        except RuntimeError:
+            return njit(**{**options, "cache": False})(fn)
+    return decorate
+
+
+jit = _njit(**JIT_OPTIONS)
+jit_inline = _njit(inline="always", **JIT_OPTIONS)   # scalar helpers: inlined in Numba IR
 _KC = 256          # length of the chunks of a sum of products (keeps operands in cache)
 _MC = 32           # rows of C per parallel task (a multiple of 4)
 _NC = 128          # rows of Q per block, so a block of Q (x _KC) stays in cache
@@ -128,7 +143,7 @@ def allocate(layers, n_rows, dtype=np.float64):
     return np.zeros((4, n_rows, n_units), dtype=dtype)
 
 
-@njit(cache=True)
+@_njit(cache=True)
 def work_size(layers, n_rows):
     """Elements of scratch space :func:`backward` needs for batches of up to ``n_rows`` samples."""
     size = 0
@@ -641,7 +656,7 @@ def _row_sums(src, rows, cols, dst, d0):
         dst[d0 + r] = _sum(src[r * cols:(r + 1) * cols])
 
 
-@njit(**{**JIT_OPTIONS, "fastmath": False})
+@_njit(**{**JIT_OPTIONS, "fastmath": False})
 def _sum(x):
     """Sum of a vector, strictly in order: the same bits whichever loop (serial or parallel)
     it ends up compiled into. Cheap: it only adds up the bias gradients (22)."""
@@ -773,7 +788,7 @@ def _parallel_variants(names):
         copy = types.FunctionType(code, namespace, code.co_name, fn.__defaults__)
         copy.__doc__ = fn.__doc__
         uses_prange = "prange" in code.co_names
-        variants[name] = namespace[name] = njit(parallel=uses_prange, **JIT_OPTIONS)(copy)
+        variants[name] = namespace[name] = _njit(parallel=uses_prange, **JIT_OPTIONS)(copy)
     return types.SimpleNamespace(**variants)
 
 

@@ -572,3 +572,16 @@ def test_blocked_sums_cross_every_block_edge_5_15_21(M, N, Kdim):
         C = np.full(M * N, np.nan)
         kernels._gemm_nt(P.ravel(), 0, Kdim, Q.ravel(), 0, Kdim, C, 0, N, M, N, Kdim)
         np.testing.assert_allclose(C.reshape(M, N), expected, rtol=1e-12, atol=1e-12 * Kdim)
+
+
+@pytest.mark.skipif(JIT_DISABLED, reason="about Numba's on-disk cache")
+def test_kernels_compile_without_a_writable_cache():
+    """A read-only install with a read-only home gives Numba no cache location, and
+    njit(cache=True) raises at decoration. A function without a source file is the same case
+    anywhere (even as root): K._njit falls back to compiling without the cache."""
+    namespace = {}
+    exec("def twice(x):\n    return 2 * x\n", namespace)        # no file: no cache locator
+    with pytest.raises(RuntimeError, match="no locator available"):
+        numba.njit(cache=True)(namespace["twice"])
+    compiled = K._njit(cache=True)(namespace["twice"])
+    assert compiled(21) == 42
