@@ -105,8 +105,8 @@ class CheckResult:
         out = [
             f"bpfast check{' --quick' if self.quick else ''} (seed {self.seed}): the loop kernels against "
             f"the matrix form and against finite differences",
-            f"  equivalence: every intermediate (z, a, delta, dC/dw, dC/db, C) must satisfy "
-            f"max|loops - matrix| <= atol + rtol * max|value|;",
+            "  equivalence: every intermediate (z, a, delta, dC/dw, dC/db, C) must satisfy "
+            "max|loops - matrix| <= atol + rtol * max|value|;",
             f"    'equiv rel' is the worst max|loops - matrix| / max|value|, 'tol equiv' the rtol "
             f"(float64: rtol {eq64['rtol']:g}, atol {eq64['atol']:g}; float32: rtol {eq32['rtol']:g}, "
             f"atol {eq32['atol']:g}).",

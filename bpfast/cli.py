@@ -120,7 +120,7 @@ def demo(args):
     print(f"time for {args.steps} steps, median of {args.repeats} runs (after warm-up runs):")
     medians = {}
     for backend in BACKENDS:
-        medians[backend] = bench.median_time(lambda: run(backend), args.repeats, min_time=0)
+        medians[backend] = bench.median_time(lambda b=backend: run(b), args.repeats, min_time=0)
     for backend, t in medians.items():
         print(f"  {backend:<11} {bench.format_seconds(t):>10}")
     print(f"  loops / vectorized speed ratio: {medians['vectorized'] / medians['loops']:.1f}x")

@@ -138,7 +138,7 @@ def check_equivalence(net, X, Y, raise_on_mismatch=True):
                                       *_compare(loops, vectorized, **tol)))
 
     last = len(ws) - 1
-    for i, (n_in, n_out, _, _, _, u_out, _) in enumerate(net._layers):
+    for i, (_, n_out, _, _, _, u_out, _) in enumerate(net._layers):
         cols = slice(u_out, u_out + n_out)
         add(f"z^{i}", "(5)/(6)", "a w + b", z[:, cols], zs[i])
         add(f"a^{i + 1}", "(11)", "g(z)", a[:, cols], a_ref[i + 1])

@@ -77,6 +77,7 @@ SSE = LOSSES["sse"]
 MSE = LOSSES["mse"]
 CROSS_ENTROPY = LOSSES["cross_entropy"]
 
+
 def _njit(**options):
     """``numba.njit(**options)``, falling back to no on-disk cache where none can be written.
 
