@@ -354,8 +354,8 @@ def ratios(results):
         table.setdefault((r["problem"], r["dtype"]), {})[r["backend"]] = r["seconds"]
     out = {}
     for key, times in table.items():
-        loops = min(t for b, t in times.items() if b.startswith("loops"))
-        out[key] = {b: t / loops for b, t in times.items()}
+        loops = [t for b, t in times.items() if b.startswith("loops")]
+        out[key] = {b: t / min(loops) for b, t in times.items()} if loops else {}
     return out
 
 
@@ -371,7 +371,8 @@ def format_table(results):
         rows.append((r["problem"], r["dtype"], r["backend"], format_seconds(t), r["unit"],
                      f"{r['gflops']:.1f}",
                      f"{numpy_time / t:.2f}x" if numpy_time else "-",
-                     "-" if r["backend"].startswith("loops") else f"{rel[key][r['backend']]:.2f}x"))
+                     f"{rel[key][r['backend']]:.2f}x" if r["backend"] in rel[key]
+                     and not r["backend"].startswith("loops") else "-"))
     widths = [max(len(row[c]) for row in rows) for c in range(len(rows[0]))]
     lines = ["  ".join(cell.rjust(w) if c >= 3 else cell.ljust(w) for c, (cell, w) in
                        enumerate(zip(row, widths))) for row in rows]

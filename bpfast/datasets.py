@@ -262,13 +262,17 @@ def train_test_split(X, y, test_size=0.2, *, seed=None, stratify=True):
         n_test = round(test_size * len(idx))
         if len(idx) >= 2:
             n_test = min(max(n_test, 1), len(idx) - 1)
+        else:
+            n_test = 0                                   # a lone sample must be trained on
         test.append(idx[:n_test])
         train.append(idx[n_test:])
     train = rng.permutation(np.concatenate(train))
     test = rng.permutation(np.concatenate(test))
     if len(train) == 0 or len(test) == 0:
         raise ValueError(f"expected a non-empty training and test set from {len(y)} samples "
-                         f"with test_size={test_size}, got {len(train)} and {len(test)}")
+                         f"with test_size={test_size}, got {len(train)} and {len(test)}"
+                         + (" (with stratify, a class needs 2 samples to appear in both)"
+                            if stratify and len(test) == 0 else ""))
     return X[train], X[test], y[train], y[test]
 
 

@@ -406,9 +406,14 @@ def _sums_small(params, w0, n_in, n_out, a, u_in, z, u_out, n_rows):
                 z[s, u_out + k] += a_j * params[w0 + k * n_in + j]
 
 
-@jit
+@_njit(**{**JIT_OPTIONS, "fastmath": JIT_OPTIONS["fastmath"] - {"reassoc"}})
 def _bias_activation(params, b0, n_out, act, z, a, u_out, s_lo, s_hi):
-    """``z_k += b_k``, the rest of (5)/(6), then (11) ``a_k = g(z_k)``, for samples s_lo..s_hi-1."""
+    """``z_k += b_k``, the rest of (5)/(6), then (11) ``a_k = g(z_k)``, for samples s_lo..s_hi-1.
+
+    Compiled without 'reassoc': the softmax sums then run in one fixed order wherever LLVM
+    inlines this function, so serial and parallel callers get the same bits (measured: with
+    'reassoc' they differed by 3e-17 depending on what the on-disk cache held).
+    """
     one = params.dtype.type(1)
     if n_out < _SHORT and act != SOFTMAX:              # too short to vectorize: plain scalar code,
         for s in range(s_lo, s_hi):                    # and libm's exp, whose latency is shorter
@@ -435,11 +440,11 @@ def _bias_activation(params, b0, n_out, act, z, a, u_out, s_lo, s_hi):
             top = zs[0]
             for k in range(1, n_out):
                 top = max(top, zs[k])
+            for k in range(n_out):                     # the exps vectorize ...
+                as_[k] = exp_neg(zs[k] - top)
             total = one - one
-            for k in range(n_out):
-                e = exp_neg(zs[k] - top)
-                as_[k] = e
-                total += e
+            for k in range(n_out):                     # ... the sum runs in order
+                total += as_[k]
             for k in range(n_out):
                 as_[k] /= total
         elif act == RELU:

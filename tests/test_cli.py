@@ -76,3 +76,10 @@ def test_bench_json(tmp_path, capsys):
     assert {r["backend"] for r in data["results"]} == {"loops", "vectorized"}
     assert all(r["seconds"] > 0 and r["gflops"] > 0 for r in data["results"])
     assert "vs NumPy" in capsys.readouterr().out
+
+
+def test_bench_without_a_loops_backend_prints_a_table(capsys):
+    argv = ["bench", "--problems", "article", "--backends", "vectorized", "--dtypes", "float64",
+            "--repeats", "1", "--no-progress"]
+    assert main(argv) == 0
+    assert "article  float64  vectorized" in capsys.readouterr().out

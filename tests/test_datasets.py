@@ -359,3 +359,17 @@ def test_csv_equal_numeric_labels_are_one_class(tmp_path):
     ds = load_csv(write(tmp_path, "1,2\n2,2.0\n3,1\n"))
     assert ds.target_names == ("1", "2")
     np.testing.assert_array_equal(ds.target, [1, 1, 0])
+
+
+def test_split_keeps_a_lone_sample_of_a_class_in_training():
+    """A class with one sample cannot be in both splits: it must be trained on."""
+    y = np.array([0, 0, 0, 0, 1])
+    X = np.arange(5.0).reshape(-1, 1)
+    for seed in range(10):
+        _, _, y_train, y_test = train_test_split(X, y, test_size=0.4, seed=seed)
+        assert 1 in y_train and 1 not in y_test
+
+
+def test_split_of_singletons_says_why_the_test_set_is_empty():
+    with pytest.raises(ValueError, match="a class needs 2 samples to appear in both"):
+        train_test_split(np.zeros((2, 1)), np.array([0, 1]), test_size=0.5, seed=0)
