@@ -188,8 +188,9 @@ def train(args):
     print(f"accuracy: train {train_acc:.2%}, test {test_acc:.2%}")
     rest = f", median of the others {bench.format_seconds(float(np.median(epoch_times[1:])))}" \
         if len(epoch_times) > 1 else ""
-    print(f"time per epoch: first {bench.format_seconds(epoch_times[0])} (includes JIT compilation or cache "
-          f"load){rest}; total {bench.format_seconds(stamps[-1] - stamps[0])}")
+    first = " (includes JIT compilation or cache load)" if args.backend == "loops" else ""
+    print(f"time per epoch: first {bench.format_seconds(epoch_times[0])}{first}{rest}; "
+          f"total {bench.format_seconds(stamps[-1] - stamps[0])}")
     if args.save:
         net.save(args.save)
         print(f"saved the trained network to {args.save}")

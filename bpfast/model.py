@@ -138,11 +138,17 @@ class MLP:
         return net
 
     @staticmethod
-    def _check_param_lists(weights, biases):
-        if isinstance(weights, np.ndarray) or isinstance(biases, np.ndarray):
-            raise TypeError("weights and biases must be lists of arrays (one per layer), not single "
-                            "arrays")
+    def _check_param_lists(weights, biases, sizes=None):
+        """Coerce and check lists of weights and biases; against ``sizes`` when given."""
+        for name, value in (("weights", weights), ("biases", biases)):
+            if isinstance(value, (np.ndarray, str)) or not hasattr(value, "__iter__"):
+                raise TypeError(f"{name} must be a list of arrays, one per layer; got "
+                                f"{type(value).__name__}")
         weights, biases = list(weights), list(biases)
+        expected = None if sizes is None else list(zip(sizes[:-1], sizes[1:]))
+        if expected is not None and [np.shape(w) for w in weights] != expected:
+            raise ValueError(f"weights must have shapes {expected} for layer_sizes {sizes}; got "
+                             f"{[np.shape(w) for w in weights]}")
         if not weights or len(weights) != len(biases):
             raise ValueError(f"weights and biases must be non-empty lists of equal length; got "
                              f"{len(weights)} weight arrays and {len(biases)} bias arrays")
@@ -180,7 +186,7 @@ class MLP:
 
     def set_params(self, weights, biases):
         """Replace every parameter (copied, checked against the architecture)."""
-        self._params = self._pack_checked(*self._check_param_lists(weights, biases))
+        self._params = self._pack_checked(*self._check_param_lists(weights, biases, self.layer_sizes))
 
     @property
     def weights(self):
@@ -443,8 +449,9 @@ class MLP:
         except (OSError, ValueError, EOFError, zipfile.BadZipFile, AttributeError, TypeError) as err:
             if isinstance(err, FileNotFoundError):
                 raise
+            why = "it holds pickled or non-array data" if "allow_pickle" in str(err) else str(err)
             raise ValueError(f"{path!s} is not a bpfast model file (an .npz written by MLP.save): "
-                             f"{err}") from None
+                             f"{why}") from None
 
         def bad(what):
             return ValueError(f"{path!s} is not a bpfast model file: {what}")

@@ -340,7 +340,7 @@ def test_float32_limit_values_accepted():
     ([np.ones((3, 3), dtype=complex)], [np.zeros(3)], TypeError,
      r"weights\[0\] must hold real numbers; got dtype complex128"),
     ([np.array([["a"]])], [np.zeros(1)], TypeError, r"weights\[0\] must hold real numbers"),
-    (np.ones((3, 3)), [np.zeros(3)], TypeError, "weights and biases must be lists of arrays"),
+    (np.ones((3, 3)), [np.zeros(3)], TypeError, "weights must be a list of arrays, one per layer; got ndarray"),
 ])
 def test_from_params_invalid(weights, biases, exc, match):
     raises(exc, match, MLP.from_params, weights, biases)
@@ -516,3 +516,13 @@ def test_equivalence_and_gradcheck_reject_y_none_and_non_networks():
 def test_softmax_output_needs_two_units():
     with pytest.raises(ValueError, match="a softmax output layer needs at least 2 units"):
         MLP([3, 3, 1], activation=["tanh", "softmax"], loss="cross_entropy")
+
+
+def test_set_params_names_the_argument_and_blames_the_weights_not_the_biases():
+    net = MLP([3, 4, 2], seed=0)
+    before = [w.copy() for w in net.weights]
+    with pytest.raises(TypeError, match="weights must be a list of arrays, one per layer; got NoneType"):
+        net.set_params(None, None)
+    with pytest.raises(ValueError, match=r"weights must have shapes \[\(3, 4\), \(4, 2\)\] for layer_sizes"):
+        net.set_params([np.zeros((4, 3)), np.zeros((4, 2))], [np.zeros(4), np.zeros(2)])
+    assert all(np.array_equal(a, b) for a, b in zip(before, net.weights))
