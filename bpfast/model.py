@@ -94,7 +94,7 @@ class MLP:
         self._activations = V.activations(activation, sizes, loss)
         self._loss = loss
         self._dtype = DTYPES[V.dtype_name(dtype)]
-        self._layers, self._n_params, self._n_units = K.layer_table(sizes, self._activations)
+        self._layers, self._n_params, _ = K.layer_table(sizes, self._activations)
         self._loss_code = LOSSES[loss]
         self._state = _shuffle_state(seed)
 
