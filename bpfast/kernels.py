@@ -52,7 +52,7 @@ import types
 import numpy as np
 from numba import njit, prange
 
-from ._config import ACTIVATIONS, JIT_OPTIONS, LOSSES
+from ._config import ACTIVATIONS, JIT_OPTIONS, LOSSES, SUMS_JIT_OPTIONS
 from ._exp import exp_neg
 
 __all__ = [
@@ -93,8 +93,15 @@ def _njit(**options):
     return decorate
 
 
-jit = _njit(**JIT_OPTIONS)
-jit_inline = _njit(inline="always", **JIT_OPTIONS)   # scalar helpers: inlined in Numba IR
+# The kernels allocate nothing, so they run without Numba's reference counting
+# ('_nrt': False): its atomic increments and decrements of every array argument,
+# which LLVM could not remove around the loops over the layers, cost more than
+# the whole forward pass of the article's net (measured: 0.138 -> 0.084 us).
+# Only train(), which allocates its buffers, keeps it. No kernel returns an array.
+_NO_NRT = {**JIT_OPTIONS, "_nrt": False}
+jit = _njit(**_NO_NRT)                               # every sum in the order written ...
+jit_inline = _njit(inline="always", **_NO_NRT)       # (helpers inlined in Numba IR)
+jit_sums = _njit(**{**SUMS_JIT_OPTIONS, "_nrt": False})   # ... but the blocked sums (see _config)
 _KC = 256          # length of the chunks of a sum of products (keeps operands in cache)
 _MC = 32           # rows of C per parallel task (a multiple of 4)
 _NC = 128          # rows of Q per block, so a block of Q (x _KC) stays in cache
@@ -250,7 +257,7 @@ def _gemm_panels(P, p0, ps, Q, q0, qs, C, c0, cs, M, N, K, n_panels):
         _gemm_rows(P, p0, ps, Q, q0, qs, C, c0, cs, panel * _MC, min(panel * _MC + _MC, M), N, K)
 
 
-@jit
+@jit_sums
 def _gemm_rows(P, p0, ps, Q, q0, qs, C, c0, cs, m_lo, m_hi, N, K):
     """Rows ``m_lo <= m < m_hi`` of :func:`_gemm_nt` (kept out of the ``prange`` body,
     where Numba's parallel lowering measured 30% slower)."""
@@ -382,7 +389,7 @@ def _transpose(src, s0, ss, rows, cols, dst):
             dst[base + r] = src[s0 + r * ss + c]
 
 
-@jit
+@jit_inline
 def _flat(buf):
     """A 1-D view of a C-contiguous 2-D buffer."""
     return buf.reshape(buf.shape[0] * buf.shape[1])
@@ -390,30 +397,48 @@ def _flat(buf):
 
 # ------------------------------------------------------------------ forward
 @jit_inline
-def _sums_small(params, w0, n_in, n_out, a, u_in, z, u_out, n_rows):
-    """(5)/(6) without the bias, literally: ``z_k = sum_j a_j w_jk`` for each sample.
+def _layer_small(params, w0, b0, n_in, n_out, act, a, u_in, z, u_out, n_rows):
+    """(5)/(6) and (11) for a small layer with an element-wise activation, literally:
+    ``z_k = b_k + sum_j a_j w_jk``, ``a_k = g(z_k)``.
 
-    For small layers, where blocking costs more than it saves. The loop over
-    k is innermost so that the n_out sums grow side by side instead of one
-    short dependent chain after another.
+    For layers with fewer than ``_SMALL`` weights, where blocking and vectorizing
+    cost more than they save: each sum runs in one register, in the order of
+    the equation, and goes straight through the activation.
     """
+    one = params.dtype.type(1)
     for s in range(n_rows):
         for k in range(n_out):
-            z[s, u_out + k] = 0
-        for j in range(n_in):
-            a_j = a[s, u_in + j]
-            for k in range(n_out):
-                z[s, u_out + k] += a_j * params[w0 + k * n_in + j]
+            acc = params[b0 + k]
+            wk = w0 + k * n_in
+            for j in range(n_in):
+                acc += a[s, u_in + j] * params[wk + j]
+            z[s, u_out + k] = acc
+            if act == SIGMOID:                         # (1) with libm's exp, whose latency is
+                e = math.exp(-abs(acc))                # shorter than exp_neg's
+                a[s, u_out + k] = one / (one + e) if acc >= 0 else e / (one + e)
+            else:
+                a[s, u_out + k] = _activate(acc, act, one)
 
 
-@_njit(**{**JIT_OPTIONS, "fastmath": JIT_OPTIONS["fastmath"] - {"reassoc"}})
+@jit_inline
+def _softmax(zs, as_):
+    """(11) for a softmax layer: ``a_k = exp(z_k - max z) / sum_m exp(z_m - max z)``."""
+    n_out = zs.shape[0]
+    top = zs[0]
+    for k in range(1, n_out):
+        top = max(top, zs[k])
+    for k in range(n_out):                             # the exps vectorize ...
+        as_[k] = exp_neg(zs[k] - top)
+    total = as_.dtype.type(0)
+    for k in range(n_out):                             # ... the sum runs in order
+        total += as_[k]
+    for k in range(n_out):
+        as_[k] /= total
+
+
+@jit
 def _bias_activation(params, b0, n_out, act, z, a, u_out, s_lo, s_hi):
-    """``z_k += b_k``, the rest of (5)/(6), then (11) ``a_k = g(z_k)``, for samples s_lo..s_hi-1.
-
-    Compiled without 'reassoc': the softmax sums then run in one fixed order wherever LLVM
-    inlines this function, so serial and parallel callers get the same bits (measured: with
-    'reassoc' they differed by 3e-17 depending on what the on-disk cache held).
-    """
+    """``z_k += b_k``, the rest of (5)/(6), then (11) ``a_k = g(z_k)``, for samples s_lo..s_hi-1."""
     one = params.dtype.type(1)
     if n_out < _SHORT and act != SOFTMAX:              # too short to vectorize: plain scalar code,
         for s in range(s_lo, s_hi):                    # and libm's exp, whose latency is shorter
@@ -437,16 +462,7 @@ def _bias_activation(params, b0, n_out, act, z, a, u_out, s_lo, s_hi):
             for k in range(n_out):
                 as_[k] = _sigmoid(zs[k], one)
         elif act == SOFTMAX:                           # g = softmax (output layer only)
-            top = zs[0]
-            for k in range(1, n_out):
-                top = max(top, zs[k])
-            for k in range(n_out):                     # the exps vectorize ...
-                as_[k] = exp_neg(zs[k] - top)
-            total = one - one
-            for k in range(n_out):                     # ... the sum runs in order
-                total += as_[k]
-            for k in range(n_out):
-                as_[k] /= total
+            _softmax(zs, as_)
         elif act == RELU:
             for k in range(n_out):
                 as_[k] = max(zs[k], one - one)
@@ -462,7 +478,6 @@ def forward(params, layers, X, rows, z, a):
     Fills ``z`` and ``a`` for rows ``0..len(rows)-1`` of the unit buffers.
     """
     n_rows = rows.shape[0]
-    n_units = a.shape[1]
     for s in range(n_rows):                            # a^0 = x
         r = rows[s]
         for j in range(layers[0, N_IN]):
@@ -470,20 +485,31 @@ def forward(params, layers, X, rows, z, a):
     for i in range(layers.shape[0]):
         n_in = layers[i, N_IN]
         n_out = layers[i, N_OUT]
-        w0 = layers[i, W_OFF]
-        u_in = layers[i, U_IN]
-        u_out = layers[i, U_OUT]
-        # (5)/(6): z_k = sum_j a_j w_jk + b_k; first the sums over j, for every sample and k
-        if n_in * n_out < _SMALL:
-            _sums_small(params, w0, n_in, n_out, a, u_in, z, u_out, n_rows)
-        else:
-            _gemm_nt(_flat(a), u_in, n_units, params, w0, n_in, _flat(z), u_out, n_units,
-                     n_rows, n_out, n_in)
-        # ... then + b_k, and (11)
-        if n_rows <= _ROWS:
-            _bias_activation(params, layers[i, B_OFF], n_out, layers[i, ACT], z, a, u_out, 0, n_rows)
-        else:
-            _bias_activation_tasks(params, layers[i, B_OFF], n_out, layers[i, ACT], z, a, u_out, n_rows)
+        if n_in * n_out < _SMALL and layers[i, ACT] != SOFTMAX:  # (5)/(6) and (11), sample by sample
+            _layer_small(params, layers[i, W_OFF], layers[i, B_OFF], n_in, n_out, layers[i, ACT],
+                         a, layers[i, U_IN], z, layers[i, U_OUT], n_rows)
+        else:                                          # (5)/(6) and (11), in blocks
+            _layer_big(params, layers[i], z, a, n_rows)
+
+
+@jit
+def _layer_big(params, layer, z, a, n_rows):
+    """(5)/(6) and (11) for one row ``layer`` of the layer table, with the blocked sums.
+
+    Kept out of :func:`forward` so that the loop over small layers stays small.
+    """
+    n_in = layer[N_IN]
+    n_out = layer[N_OUT]
+    u_out = layer[U_OUT]
+    n_units = a.shape[1]
+    # (5)/(6): z_k = sum_j a_j w_jk + b_k; first the sums over j, for every sample and k
+    _gemm_nt(_flat(a), layer[U_IN], n_units, params, layer[W_OFF], n_in, _flat(z), u_out, n_units,
+             n_rows, n_out, n_in)
+    # ... then + b_k, and (11)
+    if n_rows <= _ROWS:
+        _bias_activation(params, layer[B_OFF], n_out, layer[ACT], z, a, u_out, 0, n_rows)
+    else:
+        _bias_activation_tasks(params, layer[B_OFF], n_out, layer[ACT], z, a, u_out, n_rows)
 
 
 @jit
@@ -575,25 +601,33 @@ def loss_delta(layers, loss, Y, rows, z, a, delta, gz):
 
 # ------------------------------------------------------------------ backward
 @jit_inline
-def _backward_small(params, w0, b0, n_in, n_out, a, u_in, gz, u_out, delta, n_rows, grad, with_delta):
-    """(21)/(22) and, if ``with_delta``, (15), literally, sample by sample.
+def _backward_small(params, w0, b0, n_in, n_out, z, a, u_in, gz, u_out, delta, act_below, n_rows, grad):
+    """(15) and (12) one layer down (if ``act_below >= 0``), then (21)/(22), literally.
 
-    For small layers, where blocking costs more than it saves. ``grad`` of
-    the layer must be zero on entry.
+    For small layers, where blocking costs more than it saves: every sum
+    runs in one register, in order, and is stored once.
     """
-    for s in range(n_rows):
-        if with_delta:
+    one = params.dtype.type(1)
+    zero = one - one
+    if act_below >= 0:
+        for s in range(n_rows):
             for j in range(n_in):
-                delta[s, u_in + j] = 0
-        for k in range(n_out):
-            g = gz[s, u_out + k]                       # g'(z_k) delta_k
-            grad[b0 + k] += g                          # (22): dC/db_k = g'(z_k) delta_k
-            wk = w0 + k * n_in
-            for j in range(n_in):                      # (21): dC/dw_jk = a_j g'(z_k) delta_k
-                grad[wk + j] += a[s, u_in + j] * g
-            if with_delta:
-                for j in range(n_in):                  # (15): delta_j = sum_k of the (14.x) path
-                    delta[s, u_in + j] += params[wk + j] * g   # terms w_jk g'(z_k) delta_k
+                acc = zero
+                for k in range(n_out):                 # (15): delta_j = sum_k of the (14.x) path
+                    acc += params[w0 + k * n_in + j] * gz[s, u_out + k]   # terms w_jk g'(z_k) delta_k
+                delta[s, u_in + j] = acc
+                gz[s, u_in + j] = _derivative(z[s, u_in + j], a[s, u_in + j], act_below, one) * acc  # (12)
+    for k in range(n_out):
+        acc = zero
+        for s in range(n_rows):                        # (22): dC/db_k = sum_s g'(z_k) delta_k
+            acc += gz[s, u_out + k]
+        grad[b0 + k] = acc
+        wk = w0 + k * n_in
+        for j in range(n_in):
+            acc = zero
+            for s in range(n_rows):                    # (21): dC/dw_jk = sum_s a_j g'(z_k) delta_k
+                acc += a[s, u_in + j] * gz[s, u_out + k]
+            grad[wk + j] = acc
 
 
 @jit
@@ -614,38 +648,51 @@ def backward(params, layers, n_rows, z, a, delta, gz, grad, work):
     over the ``n_rows`` samples, and fills ``delta`` and ``gz`` of the hidden
     units. ``work`` is scratch space of :func:`work_size` elements.
     """
+    for i in range(layers.shape[0] - 1, -1, -1):       # (18): from the output layer down
+        _backward_layer(params, layers, i, n_rows, z, a, delta, gz, grad, work)
+
+
+@jit_inline
+def _backward_layer(params, layers, i, n_rows, z, a, delta, gz, grad, work):
+    """Layer ``i`` of :func:`backward`: its (21)/(22), and (15) and (12) for the layer below."""
+    n_in = layers[i, N_IN]
+    n_out = layers[i, N_OUT]
+    act_below = layers[i - 1, ACT] if i > 0 else -1    # -1: no delta for the input layer
+    if n_in * n_out < _SMALL:
+        _backward_small(params, layers[i, W_OFF], layers[i, B_OFF], n_in, n_out, z, a, layers[i, U_IN],
+                        gz, layers[i, U_OUT], delta, act_below, n_rows, grad)
+    else:
+        _backward_big(params, layers[i], act_below, n_rows, z, a, delta, gz, grad, work)
+
+
+@jit
+def _backward_big(params, layer, act_below, n_rows, z, a, delta, gz, grad, work):
+    """:func:`_backward_layer` with the blocked sums, for one row ``layer`` of the layer table."""
+    n_in = layer[N_IN]
+    n_out = layer[N_OUT]
+    w0 = layer[W_OFF]
+    u_in = layer[U_IN]
+    u_out = layer[U_OUT]
     n_units = a.shape[1]
-    for i in range(layers.shape[0] - 1, -1, -1):
-        n_in = layers[i, N_IN]
-        n_out = layers[i, N_OUT]
-        w0 = layers[i, W_OFF]
-        b0 = layers[i, B_OFF]
-        u_in = layers[i, U_IN]
-        u_out = layers[i, U_OUT]
-        if n_in * n_out < _SMALL:
-            grad[w0:b0 + n_out] = 0
-            _backward_small(params, w0, b0, n_in, n_out, a, u_in, gz, u_out, delta, n_rows, grad, i > 0)
-        else:
-            # Samples become the contiguous index: gz_t[k, s] = g'(z_k) delta_k, a_t[j, s] = a_j.
-            gz_t = work[:n_out * n_rows]
-            a_t = work[n_out * n_rows:(n_out + n_in) * n_rows]
-            _transpose(_flat(gz), u_out, n_units, n_rows, n_out, gz_t)
-            _transpose(_flat(a), u_in, n_units, n_rows, n_in, a_t)
-            # (21): dC/dw_jk = sum_s a_j g'(z_k) delta_k  (stored at grad[w0 + k*n_in + j])
-            _gemm_nt(gz_t, 0, n_rows, a_t, 0, n_rows, grad, w0, n_in, n_out, n_in, n_rows)
-            _row_sums(gz_t, n_out, n_rows, grad, b0)   # (22): dC/db_k = sum_s g'(z_k) delta_k
-            if i > 0:
-                # (15): delta_j = sum_k of the (14.x) path terms w_jk g'(z_k) delta_k
-                w_t = work[(n_out + n_in) * n_rows:(n_out + n_in) * n_rows + n_in * n_out]
-                _transpose(params, w0, n_in, n_out, n_in, w_t)     # w_t[j, k] = w_jk
-                _gemm_nt(_flat(gz), u_out, n_units, w_t, 0, n_out, _flat(delta), u_in, n_units,
-                         n_rows, n_in, n_out)
-        if i == 0:
-            break                                      # no delta for the input layer
-        if n_rows <= _ROWS:
-            _gz_below(z, a, delta, gz, u_in, n_in, layers[i - 1, ACT], 0, n_rows)
-        else:
-            _gz_below_tasks(z, a, delta, gz, u_in, n_in, layers[i - 1, ACT], n_rows)
+    # Samples become the contiguous index: gz_t[k, s] = g'(z_k) delta_k, a_t[j, s] = a_j.
+    gz_t = work[:n_out * n_rows]
+    a_t = work[n_out * n_rows:(n_out + n_in) * n_rows]
+    _transpose(_flat(gz), u_out, n_units, n_rows, n_out, gz_t)
+    _transpose(_flat(a), u_in, n_units, n_rows, n_in, a_t)
+    # (21): dC/dw_jk = sum_s a_j g'(z_k) delta_k  (stored at grad[w0 + k*n_in + j])
+    _gemm_nt(gz_t, 0, n_rows, a_t, 0, n_rows, grad, w0, n_in, n_out, n_in, n_rows)
+    _row_sums(gz_t, n_out, n_rows, grad, layer[B_OFF])   # (22): dC/db_k = sum_s g'(z_k) delta_k
+    if act_below < 0:
+        return                                         # no delta for the input layer
+    # (15): delta_j = sum_k of the (14.x) path terms w_jk g'(z_k) delta_k
+    w_t = work[(n_out + n_in) * n_rows:(n_out + n_in) * n_rows + n_in * n_out]
+    _transpose(params, w0, n_in, n_out, n_in, w_t)     # w_t[j, k] = w_jk
+    _gemm_nt(_flat(gz), u_out, n_units, w_t, 0, n_out, _flat(delta), u_in, n_units,
+             n_rows, n_in, n_out)
+    if n_rows <= _ROWS:                                # (12) one layer down
+        _gz_below(z, a, delta, gz, u_in, n_in, act_below, 0, n_rows)
+    else:
+        _gz_below_tasks(z, a, delta, gz, u_in, n_in, act_below, n_rows)
 
 
 @jit
@@ -681,12 +728,38 @@ def sgd_update(params, layers, grad, learning_rate, bias_scale):
     gradient, ``1 / n_rows`` the article's averaged bias rule (erratum 1).
     """
     for i in range(layers.shape[0]):
-        b0 = layers[i, B_OFF]
-        for w in range(layers[i, W_OFF], b0):
-            params[w] -= learning_rate * grad[w]
-        step = learning_rate * bias_scale
-        for b in range(b0, b0 + layers[i, N_OUT]):
-            params[b] -= step * grad[b]
+        _update_layer(params, layers, i, grad, learning_rate, bias_scale)
+
+
+@jit_inline
+def _update_layer(params, layers, i, grad, learning_rate, bias_scale):
+    """:func:`sgd_update` of layer ``i`` alone."""
+    b0 = layers[i, B_OFF]
+    for w in range(layers[i, W_OFF], b0):
+        params[w] -= learning_rate * grad[w]
+    step = learning_rate * bias_scale
+    for b in range(b0, b0 + layers[i, N_OUT]):
+        params[b] -= step * grad[b]
+
+
+@jit_inline
+def _step(params, layers, loss, X, Y, rows, learning_rate, bias_mean, buffers, scratch):
+    """:func:`train_step`, inlined into the loop of :func:`_epochs`."""
+    one = params.dtype.type(1)
+    n_rows = rows.shape[0]
+    z = buffers[0]
+    a = buffers[1]
+    delta = buffers[2]
+    gz = buffers[3]
+    grad = scratch[:params.shape[0]]
+    work = scratch[params.shape[0]:]
+    bias_scale = one / params.dtype.type(n_rows) if bias_mean else one
+    forward(params, layers, X, rows, z, a)
+    cost = loss_delta(layers, loss, Y, rows, z, a, delta, gz)
+    for i in range(layers.shape[0] - 1, -1, -1):       # backward, and each layer's update as soon
+        _backward_layer(params, layers, i, n_rows, z, a, delta, gz, grad, work)   # as the layer
+        _update_layer(params, layers, i, grad, learning_rate, bias_scale)         # below has its delta
+    return cost
 
 
 @jit
@@ -696,19 +769,7 @@ def train_step(params, layers, loss, X, Y, rows, learning_rate, bias_mean, buffe
     ``buffers`` comes from :func:`allocate` and ``scratch`` from :func:`scratch`,
     both for at least ``len(rows)`` rows.
     """
-    one = params.dtype.type(1)
-    n_rows = rows.shape[0]
-    z = buffers[0]
-    a = buffers[1]
-    delta = buffers[2]
-    gz = buffers[3]
-    grad = scratch[:params.shape[0]]
-    forward(params, layers, X, rows, z, a)
-    cost = loss_delta(layers, loss, Y, rows, z, a, delta, gz)
-    backward(params, layers, n_rows, z, a, delta, gz, grad, scratch[params.shape[0]:])
-    bias_scale = one / params.dtype.type(n_rows) if bias_mean else one
-    sgd_update(params, layers, grad, learning_rate, bias_scale)
-    return cost
+    return _step(params, layers, loss, X, Y, rows, learning_rate, bias_mean, buffers, scratch)
 
 
 @jit
@@ -744,7 +805,7 @@ def shuffle(order, state):
     state[0] = s
 
 
-@jit
+@_njit(**JIT_OPTIONS)                                 # allocates: reference counted
 def train(params, layers, loss, X, Y, learning_rate, epochs, batch_size, shuffled, bias_mean, state, costs):
     """Train in place: ``epochs`` passes of mini-batch gradient descent, all inside one compiled call.
 
@@ -758,7 +819,15 @@ def train(params, layers, loss, X, Y, learning_rate, epochs, batch_size, shuffle
     buffers = np.zeros((4, n_batch, layers[last, U_OUT] + layers[last, N_OUT]), dtype=params.dtype)
     work = np.zeros(params.shape[0] + work_size(layers, n_batch), dtype=params.dtype)
     order = np.arange(n)
-    seq = np.arange(n)
+    _epochs(params, layers, loss, X, Y, learning_rate, epochs, n_batch, shuffled, bias_mean, state, costs,
+            buffers, work, order)
+
+
+@jit
+def _epochs(params, layers, loss, X, Y, learning_rate, epochs, n_batch, shuffled, bias_mean, state, costs,
+            buffers, work, order):
+    """The loop of :func:`train` over epochs and batches, given its buffers (``order``: ``arange(n)``)."""
+    n = X.shape[0]
     # Full batch in a fixed order: the cost a step computes before its update is the cost
     # after the previous epoch, bit for bit, so only the last epoch needs one more pass.
     reuse = n_batch == n and not shuffled
@@ -769,11 +838,13 @@ def train(params, layers, loss, X, Y, learning_rate, epochs, batch_size, shuffle
             shuffle(order, state)
         for start in range(0, n, n_batch):
             rows = order[start:min(start + n_batch, n)]
-            cost = train_step(params, layers, loss, X, Y, rows, learning_rate, bias_mean, buffers, work)
+            cost = _step(params, layers, loss, X, Y, rows, learning_rate, bias_mean, buffers, work)
         if reuse and e > 0:
             costs[e - 1] = cost
         if not reuse or e == epochs - 1:
-            costs[e] = total_cost(params, layers, loss, X, Y, seq, buffers[0], buffers[1])
+            for r in range(n):
+                order[r] = r
+            costs[e] = total_cost(params, layers, loss, X, Y, order, buffers[0], buffers[1])
 
 
 # ------------------------------------------------------------------ parallel variants
@@ -794,7 +865,8 @@ def _parallel_variants(names):
         copy = types.FunctionType(code, namespace, code.co_name, fn.__defaults__)
         copy.__doc__ = fn.__doc__
         uses_prange = "prange" in code.co_names
-        variants[name] = namespace[name] = _njit(parallel=uses_prange, **JIT_OPTIONS)(copy)
+        options = JIT_OPTIONS if name == "train" else _NO_NRT
+        variants[name] = namespace[name] = _njit(parallel=uses_prange, **options)(copy)
     return types.SimpleNamespace(**variants)
 
 
@@ -802,7 +874,7 @@ def _parallel_variants(names):
 #: with the signatures of their serial twins; threads come from ``numba.set_num_threads``.
 parallel = _parallel_variants([
     "_gemm_panels", "_gemm_nt", "_transpose", "_row_sums", "_bias_activation_tasks", "_gz_below_tasks",
-    "forward", "backward", "train_step", "total_cost", "train"])
+    "_layer_big", "_backward_big", "forward", "backward", "_step", "train_step", "total_cost", "_epochs", "train"])
 forward_parallel = parallel.forward
 backward_parallel = parallel.backward
 train_step_parallel = parallel.train_step
