@@ -874,7 +874,8 @@ def _parallel_variants(names):
 #: with the signatures of their serial twins; threads come from ``numba.set_num_threads``.
 parallel = _parallel_variants([
     "_gemm_panels", "_gemm_nt", "_transpose", "_row_sums", "_bias_activation_tasks", "_gz_below_tasks",
-    "_layer_big", "_backward_big", "forward", "backward", "_step", "train_step", "total_cost", "_epochs", "train"])
+    "_layer_big", "_backward_big", "_backward_layer", "forward", "backward", "_step", "train_step", "total_cost",
+    "_epochs", "train"])
 forward_parallel = parallel.forward
 backward_parallel = parallel.backward
 train_step_parallel = parallel.train_step
