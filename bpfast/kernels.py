@@ -106,6 +106,9 @@ _KC = 256          # length of the chunks of a sum of products (keeps operands i
 _MC = 32           # rows of C per parallel task (a multiple of 4)
 _NC = 128          # rows of Q per block, so a block of Q (x _KC) stays in cache
 _ROWS = 64         # samples per parallel task of the element-wise loops
+# A constant passed to a compiled function makes Numba compile it once more, for that
+# Literal[int] value (measured: _gemm_nt three times, 6 s of 20): call sites wrap them in _int.
+_int = np.int64
 _SMALL = 128       # layers with fewer weights use the literal loops, not the blocked sums
 _SHORT = 8         # loops over fewer units do not vectorize
 
@@ -245,7 +248,7 @@ def _gemm_nt(P, p0, ps, Q, q0, qs, C, c0, cs, M, N, K):
     """
     n_panels = (M + _MC - 1) // _MC
     if n_panels == 1:
-        _gemm_rows(P, p0, ps, Q, q0, qs, C, c0, cs, 0, M, N, K)
+        _gemm_rows(P, p0, ps, Q, q0, qs, C, c0, cs, _int(0), M, N, K)
     else:
         _gemm_panels(P, p0, ps, Q, q0, qs, C, c0, cs, M, N, K, n_panels)
 
@@ -507,7 +510,7 @@ def _layer_big(params, layer, z, a, n_rows):
              n_rows, n_out, n_in)
     # ... then + b_k, and (11)
     if n_rows <= _ROWS:
-        _bias_activation(params, layer[B_OFF], n_out, layer[ACT], z, a, u_out, 0, n_rows)
+        _bias_activation(params, layer[B_OFF], n_out, layer[ACT], z, a, u_out, _int(0), n_rows)
     else:
         _bias_activation_tasks(params, layer[B_OFF], n_out, layer[ACT], z, a, u_out, n_rows)
 
@@ -680,17 +683,17 @@ def _backward_big(params, layer, act_below, n_rows, z, a, delta, gz, grad, work)
     _transpose(_flat(gz), u_out, n_units, n_rows, n_out, gz_t)
     _transpose(_flat(a), u_in, n_units, n_rows, n_in, a_t)
     # (21): dC/dw_jk = sum_s a_j g'(z_k) delta_k  (stored at grad[w0 + k*n_in + j])
-    _gemm_nt(gz_t, 0, n_rows, a_t, 0, n_rows, grad, w0, n_in, n_out, n_in, n_rows)
+    _gemm_nt(gz_t, _int(0), n_rows, a_t, _int(0), n_rows, grad, w0, n_in, n_out, n_in, n_rows)
     _row_sums(gz_t, n_out, n_rows, grad, layer[B_OFF])   # (22): dC/db_k = sum_s g'(z_k) delta_k
     if act_below < 0:
         return                                         # no delta for the input layer
     # (15): delta_j = sum_k of the (14.x) path terms w_jk g'(z_k) delta_k
     w_t = work[(n_out + n_in) * n_rows:(n_out + n_in) * n_rows + n_in * n_out]
     _transpose(params, w0, n_in, n_out, n_in, w_t)     # w_t[j, k] = w_jk
-    _gemm_nt(_flat(gz), u_out, n_units, w_t, 0, n_out, _flat(delta), u_in, n_units,
+    _gemm_nt(_flat(gz), u_out, n_units, w_t, _int(0), n_out, _flat(delta), u_in, n_units,
              n_rows, n_in, n_out)
     if n_rows <= _ROWS:                                # (12) one layer down
-        _gz_below(z, a, delta, gz, u_in, n_in, act_below, 0, n_rows)
+        _gz_below(z, a, delta, gz, u_in, n_in, act_below, _int(0), n_rows)
     else:
         _gz_below_tasks(z, a, delta, gz, u_in, n_in, act_below, n_rows)
 
