@@ -337,7 +337,7 @@ def _g_prime(z_row, a_row, layers, i):
     if act == K.SOFTMAX:
         return [None] * n_out
     one = z_row.dtype.type(1)
-    return [K._derivative(z_row[u_out + k], a_row[u_out + k], act, one) for k in range(n_out)]
+    return [K._derivative(a_row[u_out + k], act, one) for k in range(n_out)]
 
 
 # ---------------------------------------------------------------------- the walk

@@ -109,6 +109,7 @@ _ROWS = 64         # samples per parallel task of the element-wise loops
 # A constant passed to a compiled function makes Numba compile it once more, for that
 # Literal[int] value (measured: _gemm_nt three times, 6 s of 20): call sites wrap them in _int.
 _int = np.int64
+_CHUNK = 128       # samples per transposed block of the sums over samples (bounds the work space)
 _SMALL = 128       # layers with fewer weights use the literal loops, not the blocked sums
 _SHORT = 8         # loops over fewer units do not vectorize
 
@@ -161,7 +162,9 @@ def work_size(layers, n_rows):
     for i in range(layers.shape[0]):
         n_in = layers[i, N_IN]
         n_out = layers[i, N_OUT]
-        size = max(size, (n_in + n_out) * n_rows + n_in * n_out)
+        size = max(size, (n_in + n_out) * min(n_rows, _CHUNK))   # the transposed chunks
+        if i > 0:
+            size = max(size, n_in * n_out)                        # the transposed weights
     return size
 
 
@@ -217,26 +220,31 @@ def _activate(x, act, one):
 
 
 @jit_inline
-def _derivative(z, a, act, one):
-    """(12): g'(z) for an element-wise activation, from z and a = g(z)."""
+def _derivative(a, act, one):
+    """(12): g'(z) for an element-wise activation, from a = g(z) alone.
+
+    (For relu, a > 0 exactly when z > 0.) Not needing z lets training
+    overwrite z with dC/dz on the way back.
+    """
     if act == SIGMOID:
         return a * (one - a)
     if act == TANH:
         return one - a * a
     if act == RELU:
-        return one if z > 0 else one - one
+        return one if a > 0 else one - one
     return one                                         # IDENTITY
 
 
 # ------------------------------------------------------------------ sums of products
 @jit
-def _gemm_nt(P, p0, ps, Q, q0, qs, C, c0, cs, M, N, K):
+def _gemm_nt(P, p0, ps, Q, q0, qs, C, c0, cs, M, N, K, add):
     """The sums behind (5)/(6), (15) and (21): ``C[m, n] = sum_p P[m, p] * Q[n, p]``.
 
     All three are sums of products along a contiguous index; this loop nest
     computes them for every (m, n) pair. The operands are flat buffers:
     row ``m`` of P is ``P[p0 + m*ps : p0 + m*ps + K]``, row ``n`` of Q is
-    ``Q[q0 + n*qs : ...]``, and ``C[m, n]`` is ``C[c0 + m*cs + n]``.
+    ``Q[q0 + n*qs : ...]``, and ``C[m, n]`` is ``C[c0 + m*cs + n]``. With
+    ``add`` nonzero the sums are added to C instead of replacing it.
 
     The loops are blocked, not reordered: 4 rows of P against 4 rows of Q
     give 16 running sums that stay in registers, so each value loaded is
@@ -248,26 +256,26 @@ def _gemm_nt(P, p0, ps, Q, q0, qs, C, c0, cs, M, N, K):
     """
     n_panels = (M + _MC - 1) // _MC
     if n_panels == 1:
-        _gemm_rows(P, p0, ps, Q, q0, qs, C, c0, cs, _int(0), M, N, K)
+        _gemm_rows(P, p0, ps, Q, q0, qs, C, c0, cs, _int(0), M, N, K, add)
     else:
-        _gemm_panels(P, p0, ps, Q, q0, qs, C, c0, cs, M, N, K, n_panels)
+        _gemm_panels(P, p0, ps, Q, q0, qs, C, c0, cs, M, N, K, add, n_panels)
 
 
 @jit
-def _gemm_panels(P, p0, ps, Q, q0, qs, C, c0, cs, M, N, K, n_panels):
+def _gemm_panels(P, p0, ps, Q, q0, qs, C, c0, cs, M, N, K, add, n_panels):
     """:func:`_gemm_nt` in panels of ``_MC`` rows, one task each (a ``prange``)."""
     for panel in prange(n_panels):                     # each thread owns whole rows of C
-        _gemm_rows(P, p0, ps, Q, q0, qs, C, c0, cs, panel * _MC, min(panel * _MC + _MC, M), N, K)
+        _gemm_rows(P, p0, ps, Q, q0, qs, C, c0, cs, panel * _MC, min(panel * _MC + _MC, M), N, K, add)
 
 
 @jit_sums
-def _gemm_rows(P, p0, ps, Q, q0, qs, C, c0, cs, m_lo, m_hi, N, K):
+def _gemm_rows(P, p0, ps, Q, q0, qs, C, c0, cs, m_lo, m_hi, N, K, add):
     """Rows ``m_lo <= m < m_hi`` of :func:`_gemm_nt` (kept out of the ``prange`` body,
     where Numba's parallel lowering measured 30% slower)."""
     zero = C.dtype.type(0)
     for kt in range(0, K, _KC):
         kn = min(_KC, K - kt)
-        first = kt == 0
+        first = kt == 0 and add == 0
         for nt in range(0, N, _NC):                    # a block of Q rows stays in cache
             n_hi = min(nt + _NC, N)
             for m in range(m_lo, m_hi, 4):
@@ -507,7 +515,7 @@ def _layer_big(params, layer, z, a, n_rows):
     n_units = a.shape[1]
     # (5)/(6): z_k = sum_j a_j w_jk + b_k; first the sums over j, for every sample and k
     _gemm_nt(_flat(a), layer[U_IN], n_units, params, layer[W_OFF], n_in, _flat(z), u_out, n_units,
-             n_rows, n_out, n_in)
+             n_rows, n_out, n_in, _int(0))
     # ... then + b_k, and (11)
     if n_rows <= _ROWS:
         _bias_activation(params, layer[B_OFF], n_out, layer[ACT], z, a, u_out, _int(0), n_rows)
@@ -598,13 +606,13 @@ def loss_delta(layers, loss, Y, rows, z, a, delta, gz):
                 gz[s, u + k] = a[s, u + k] * (delta[s, u + k] - dot)
         else:
             for k in range(n_out):                     # (12) * (13)
-                gz[s, u + k] = _derivative(z[s, u + k], a[s, u + k], act, one) * delta[s, u + k]
+                gz[s, u + k] = _derivative(a[s, u + k], act, one) * delta[s, u + k]
     return cost
 
 
 # ------------------------------------------------------------------ backward
 @jit_inline
-def _backward_small(params, w0, b0, n_in, n_out, z, a, u_in, gz, u_out, delta, act_below, n_rows, grad):
+def _backward_small(params, w0, b0, n_in, n_out, a, u_in, gz, u_out, delta, act_below, n_rows, grad):
     """(15) and (12) one layer down (if ``act_below >= 0``), then (21)/(22), literally.
 
     For small layers, where blocking costs more than it saves: every sum
@@ -619,7 +627,7 @@ def _backward_small(params, w0, b0, n_in, n_out, z, a, u_in, gz, u_out, delta, a
                 for k in range(n_out):                 # (15): delta_j = sum_k of the (14.x) path
                     acc += params[w0 + k * n_in + j] * gz[s, u_out + k]   # terms w_jk g'(z_k) delta_k
                 delta[s, u_in + j] = acc
-                gz[s, u_in + j] = _derivative(z[s, u_in + j], a[s, u_in + j], act_below, one) * acc  # (12)
+                gz[s, u_in + j] = _derivative(a[s, u_in + j], act_below, one) * acc   # (12)
     for k in range(n_out):
         acc = zero
         for s in range(n_rows):                        # (22): dC/db_k = sum_s g'(z_k) delta_k
@@ -634,12 +642,12 @@ def _backward_small(params, w0, b0, n_in, n_out, z, a, u_in, gz, u_out, delta, a
 
 
 @jit
-def _gz_below(z, a, delta, gz, u, n, act, s_lo, s_hi):
+def _gz_below(a, delta, gz, u, n, act, s_lo, s_hi):
     """(12): ``dC/dz_j = g'(z_j) delta_j`` one layer down, for samples s_lo..s_hi-1."""
     one = a.dtype.type(1)
     for s in range(s_lo, s_hi):
         for j in range(u, u + n):
-            gz[s, j] = _derivative(z[s, j], a[s, j], act, one) * delta[s, j]
+            gz[s, j] = _derivative(a[s, j], act, one) * delta[s, j]
 
 
 @jit_inline
@@ -649,27 +657,28 @@ def backward(params, layers, n_rows, z, a, delta, gz, grad, work):
     Needs ``gz`` of the output units (from :func:`loss_delta`). Overwrites
     ``grad`` (same layout as ``params``) with the gradient of the cost summed
     over the ``n_rows`` samples, and fills ``delta`` and ``gz`` of the hidden
-    units. ``work`` is scratch space of :func:`work_size` elements.
+    units. ``work`` is scratch space of :func:`work_size` elements. ``z`` is
+    not read: (12) is computed from ``a = g(z)``.
     """
     for i in range(layers.shape[0] - 1, -1, -1):       # (18): from the output layer down
-        _backward_layer(params, layers, i, n_rows, z, a, delta, gz, grad, work)
+        _backward_layer(params, layers, i, n_rows, a, delta, gz, grad, work)
 
 
 @jit_inline
-def _backward_layer(params, layers, i, n_rows, z, a, delta, gz, grad, work):
+def _backward_layer(params, layers, i, n_rows, a, delta, gz, grad, work):
     """Layer ``i`` of :func:`backward`: its (21)/(22), and (15) and (12) for the layer below."""
     n_in = layers[i, N_IN]
     n_out = layers[i, N_OUT]
     act_below = layers[i - 1, ACT] if i > 0 else -1    # -1: no delta for the input layer
     if n_in * n_out < _SMALL:
-        _backward_small(params, layers[i, W_OFF], layers[i, B_OFF], n_in, n_out, z, a, layers[i, U_IN],
+        _backward_small(params, layers[i, W_OFF], layers[i, B_OFF], n_in, n_out, a, layers[i, U_IN],
                         gz, layers[i, U_OUT], delta, act_below, n_rows, grad)
     else:
-        _backward_big(params, layers[i], act_below, n_rows, z, a, delta, gz, grad, work)
+        _backward_big(params, layers[i], act_below, n_rows, a, delta, gz, grad, work)
 
 
 @jit
-def _backward_big(params, layer, act_below, n_rows, z, a, delta, gz, grad, work):
+def _backward_big(params, layer, act_below, n_rows, a, delta, gz, grad, work):
     """:func:`_backward_layer` with the blocked sums, for one row ``layer`` of the layer table."""
     n_in = layer[N_IN]
     n_out = layer[N_OUT]
@@ -677,39 +686,43 @@ def _backward_big(params, layer, act_below, n_rows, z, a, delta, gz, grad, work)
     u_in = layer[U_IN]
     u_out = layer[U_OUT]
     n_units = a.shape[1]
-    # Samples become the contiguous index: gz_t[k, s] = g'(z_k) delta_k, a_t[j, s] = a_j.
-    gz_t = work[:n_out * n_rows]
-    a_t = work[n_out * n_rows:(n_out + n_in) * n_rows]
-    _transpose(_flat(gz), u_out, n_units, n_rows, n_out, gz_t)
-    _transpose(_flat(a), u_in, n_units, n_rows, n_in, a_t)
-    # (21): dC/dw_jk = sum_s a_j g'(z_k) delta_k  (stored at grad[w0 + k*n_in + j])
-    _gemm_nt(gz_t, _int(0), n_rows, a_t, _int(0), n_rows, grad, w0, n_in, n_out, n_in, n_rows)
-    _row_sums(gz_t, n_out, n_rows, grad, layer[B_OFF])   # (22): dC/db_k = sum_s g'(z_k) delta_k
+    # The sums over the samples, _CHUNK samples at a time (so the work space stays small),
+    # samples become the contiguous index: gz_t[k, s] = g'(z_k) delta_k, a_t[j, s] = a_j.
+    for s0 in range(0, n_rows, _CHUNK):
+        m = min(_CHUNK, n_rows - s0)
+        gz_t = work[:n_out * m]
+        a_t = work[n_out * m:(n_out + n_in) * m]
+        _transpose(_flat(gz), u_out + s0 * n_units, n_units, m, n_out, gz_t)
+        _transpose(_flat(a), u_in + s0 * n_units, n_units, m, n_in, a_t)
+        # (21): dC/dw_jk = sum_s a_j g'(z_k) delta_k  (stored at grad[w0 + k*n_in + j])
+        _gemm_nt(gz_t, _int(0), m, a_t, _int(0), m, grad, w0, n_in, n_out, n_in, m, s0)
+        _row_sums(gz_t, n_out, m, grad, layer[B_OFF], s0)   # (22): dC/db_k = sum_s g'(z_k) delta_k
     if act_below < 0:
         return                                         # no delta for the input layer
     # (15): delta_j = sum_k of the (14.x) path terms w_jk g'(z_k) delta_k
-    w_t = work[(n_out + n_in) * n_rows:(n_out + n_in) * n_rows + n_in * n_out]
+    w_t = work[:n_in * n_out]
     _transpose(params, w0, n_in, n_out, n_in, w_t)     # w_t[j, k] = w_jk
     _gemm_nt(_flat(gz), u_out, n_units, w_t, _int(0), n_out, _flat(delta), u_in, n_units,
-             n_rows, n_in, n_out)
+             n_rows, n_in, n_out, _int(0))
     if n_rows <= _ROWS:                                # (12) one layer down
-        _gz_below(z, a, delta, gz, u_in, n_in, act_below, _int(0), n_rows)
+        _gz_below(a, delta, gz, u_in, n_in, act_below, _int(0), n_rows)
     else:
-        _gz_below_tasks(z, a, delta, gz, u_in, n_in, act_below, n_rows)
+        _gz_below_tasks(a, delta, gz, u_in, n_in, act_below, n_rows)
 
 
 @jit
-def _gz_below_tasks(z, a, delta, gz, u, n, act, n_rows):
+def _gz_below_tasks(a, delta, gz, u, n, act, n_rows):
     """:func:`_gz_below` in tasks of ``_ROWS`` samples (a ``prange``)."""
     for c in prange((n_rows + _ROWS - 1) // _ROWS):
-        _gz_below(z, a, delta, gz, u, n, act, c * _ROWS, min(c * _ROWS + _ROWS, n_rows))
+        _gz_below(a, delta, gz, u, n, act, c * _ROWS, min(c * _ROWS + _ROWS, n_rows))
 
 
 @jit
-def _row_sums(src, rows, cols, dst, d0):
-    """``dst[d0 + r] = sum_c src[r * cols + c]``."""
+def _row_sums(src, rows, cols, dst, d0, add):
+    """``dst[d0 + r] = sum_c src[r * cols + c]``; added to ``dst`` if ``add`` is nonzero."""
     for r in prange(rows):
-        dst[d0 + r] = _sum(src[r * cols:(r + 1) * cols])
+        total = _sum(src[r * cols:(r + 1) * cols])
+        dst[d0 + r] = dst[d0 + r] + total if add != 0 else total
 
 
 @_njit(**{**JIT_OPTIONS, "fastmath": False})
@@ -746,22 +759,17 @@ def _update_layer(params, layers, i, grad, learning_rate, bias_scale):
 
 
 @jit_inline
-def _step(params, layers, loss, X, Y, rows, learning_rate, bias_mean, buffers, scratch):
-    """:func:`train_step`, inlined into the loop of :func:`_epochs`."""
+def _step(params, layers, loss, X, Y, rows, learning_rate, bias_mean, z, a, delta, gz, grad, work):
+    """:func:`train_step` on separate buffers, inlined into the loop of :func:`_epochs`,
+    which passes ``z`` as ``delta`` and ``gz`` too (see there)."""
     one = params.dtype.type(1)
     n_rows = rows.shape[0]
-    z = buffers[0]
-    a = buffers[1]
-    delta = buffers[2]
-    gz = buffers[3]
-    grad = scratch[:params.shape[0]]
-    work = scratch[params.shape[0]:]
     bias_scale = one / params.dtype.type(n_rows) if bias_mean else one
     forward(params, layers, X, rows, z, a)
     cost = loss_delta(layers, loss, Y, rows, z, a, delta, gz)
     for i in range(layers.shape[0] - 1, -1, -1):       # backward, and each layer's update as soon
-        _backward_layer(params, layers, i, n_rows, z, a, delta, gz, grad, work)   # as the layer
-        _update_layer(params, layers, i, grad, learning_rate, bias_scale)         # below has its delta
+        _backward_layer(params, layers, i, n_rows, a, delta, gz, grad, work)   # as the layer
+        _update_layer(params, layers, i, grad, learning_rate, bias_scale)      # below has its delta
     return cost
 
 
@@ -772,7 +780,9 @@ def train_step(params, layers, loss, X, Y, rows, learning_rate, bias_mean, buffe
     ``buffers`` comes from :func:`allocate` and ``scratch`` from :func:`scratch`,
     both for at least ``len(rows)`` rows.
     """
-    return _step(params, layers, loss, X, Y, rows, learning_rate, bias_mean, buffers, scratch)
+    n = params.shape[0]
+    return _step(params, layers, loss, X, Y, rows, learning_rate, bias_mean,
+                 buffers[0], buffers[1], buffers[2], buffers[3], scratch[:n], scratch[n:])
 
 
 @jit
@@ -819,17 +829,23 @@ def train(params, layers, loss, X, Y, learning_rate, epochs, batch_size, shuffle
     n = X.shape[0]
     n_batch = min(batch_size, n)
     last = layers.shape[0] - 1
-    buffers = np.zeros((4, n_batch, layers[last, U_OUT] + layers[last, N_OUT]), dtype=params.dtype)
-    work = np.zeros(params.shape[0] + work_size(layers, n_batch), dtype=params.dtype)
+    z_a = np.empty((2, n_batch, layers[last, U_OUT] + layers[last, N_OUT]), dtype=params.dtype)
+    grad = np.empty_like(params)
+    work = np.empty(work_size(layers, n_batch), dtype=params.dtype)
     order = np.arange(n)
     _epochs(params, layers, loss, X, Y, learning_rate, epochs, n_batch, shuffled, bias_mean, state, costs,
-            buffers, work, order)
+            z_a[0], z_a[1], grad, work, order)
 
 
 @jit
 def _epochs(params, layers, loss, X, Y, learning_rate, epochs, n_batch, shuffled, bias_mean, state, costs,
-            buffers, work, order):
-    """The loop of :func:`train` over epochs and batches, given its buffers (``order``: ``arange(n)``)."""
+            z, a, grad, work, order):
+    """The loop of :func:`train` over epochs and batches, given its buffers (``order``: ``arange(n)``).
+
+    Training holds only ``z`` and ``a``: (12) needs ``a`` alone, so on the way back
+    each layer's ``delta`` and then ``dC/dz`` overwrite its ``z``, which is no longer
+    needed (the fit's peak memory: parameters, z, a, gradients and a small work space).
+    """
     n = X.shape[0]
     # Full batch in a fixed order: the cost a step computes before its update is the cost
     # after the previous epoch, bit for bit, so only the last epoch needs one more pass.
@@ -841,13 +857,13 @@ def _epochs(params, layers, loss, X, Y, learning_rate, epochs, n_batch, shuffled
             shuffle(order, state)
         for start in range(0, n, n_batch):
             rows = order[start:min(start + n_batch, n)]
-            cost = _step(params, layers, loss, X, Y, rows, learning_rate, bias_mean, buffers, work)
+            cost = _step(params, layers, loss, X, Y, rows, learning_rate, bias_mean, z, a, z, z, grad, work)
         if reuse and e > 0:
             costs[e - 1] = cost
         if not reuse or e == epochs - 1:
             for r in range(n):
                 order[r] = r
-            costs[e] = total_cost(params, layers, loss, X, Y, order, buffers[0], buffers[1])
+            costs[e] = total_cost(params, layers, loss, X, Y, order, z, a)
 
 
 # ------------------------------------------------------------------ parallel variants

@@ -369,7 +369,10 @@ class MLP:
 
         state = np.array([self._state if seed is None else _shuffle_state(seed)], dtype=np.int64)
         shuffled = bool(shuffle) and batch_size < n
-        params = self._params.copy()
+        # Past validation the kernels cannot fail, so without a callback they train the
+        # parameters in place; a callback may raise between epochs, so it gets a copy
+        # that is committed only when every epoch has run.
+        params = self._params if callback is None else self._params.copy()
         costs = np.empty(epochs, dtype=self.dtype)
         if self.dtype == np.float64:
             lr = np.float64(learning_rate)

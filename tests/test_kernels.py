@@ -585,14 +585,17 @@ def test_every_caller_of_a_parallel_loop_has_a_parallel_twin():
 ])
 def test_blocked_sums_cross_every_block_edge_5_15_21(M, N, Kdim):
     """_gemm_nt (the sums of (5)/(6), (15), (21)) across the _MC, _NC and _KC block edges and the
-    4 x 4 remainders, serial and parallel, against a plain float64 product."""
+    4 x 4 remainders, serial and parallel, against a plain float64 product; then added to C,
+    as (21) does for every chunk of samples after the first."""
     rng = np.random.default_rng(M * 1000 + N)
     P, Q = rng.standard_normal((M, Kdim)), rng.standard_normal((N, Kdim))
     expected = P @ Q.T
     for kernels in (K, K.parallel):
         C = np.full(M * N, np.nan)
-        kernels._gemm_nt(P.ravel(), 0, Kdim, Q.ravel(), 0, Kdim, C, 0, N, M, N, Kdim)
+        kernels._gemm_nt(P.ravel(), 0, Kdim, Q.ravel(), 0, Kdim, C, 0, N, M, N, Kdim, 0)
         np.testing.assert_allclose(C.reshape(M, N), expected, rtol=1e-12, atol=1e-12 * Kdim)
+        kernels._gemm_nt(P.ravel(), 0, Kdim, Q.ravel(), 0, Kdim, C, 0, N, M, N, Kdim, 1)
+        np.testing.assert_allclose(C.reshape(M, N), 2 * expected, rtol=1e-12, atol=2e-12 * Kdim)
 
 
 @pytest.mark.skipif(JIT_DISABLED, reason="about Numba's on-disk cache")
@@ -606,3 +609,26 @@ def test_kernels_compile_without_a_writable_cache():
         numba.njit(cache=True)(namespace["twice"])
     compiled = K._njit(cache=True)(namespace["twice"])
     assert compiled(21) == 42
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize("batch", [K._CHUNK - 1, K._CHUNK, 2 * K._CHUNK + 5])
+def test_sums_over_samples_cross_chunk_edges_21_22_and_training_in_z(batch, dtype):
+    """(21)/(22) sum over the samples _CHUNK at a time on big layers: the gradients equal the
+    naive oracle's at the chunk edges, serial and parallel. Training (which overwrites z with
+    delta and dC/dz on the way back) then equals the matrix form step for step."""
+    rng = np.random.default_rng(batch)
+    sizes, acts = [20, 16, 12, 3], ["relu", "tanh", "softmax"]      # 320 and 192 weights: blocked
+    net = MLP(sizes, activation=acts, loss="cross_entropy", seed=batch, dtype=dtype)
+    X = rng.standard_normal((batch, 20))
+    Y = np.eye(3)[rng.integers(0, 3, batch)]
+    oracle = naive.backprop(net.weights, net.biases, acts, "cross_entropy", X, Y)
+    for kernels in (K, K.parallel):
+        got = loop_pass(net, X, Y, kernels=kernels)
+        assert_lists_close(got["grad_w"], oracle["grad_w"], net.dtype, 4, "dC/dw (21)")
+        assert_lists_close(got["grad_b"], oracle["grad_b"], net.dtype, 4, "dC/db (22)")
+    twin = MLP.from_params(net.weights, net.biases, activation=acts, loss="cross_entropy")
+    loops = net.fit(X, Y, learning_rate=0.05, epochs=3, batch_size=batch, shuffle=False)
+    matrix = twin.fit(X.astype(dtype), Y.astype(dtype), learning_rate=0.05, epochs=3, backend="vectorized")
+    assert_close(loops, matrix, net.dtype, 10, "costs of the fit")
+    assert_lists_close(net.weights, twin.weights, net.dtype, 10, "trained weights")
