@@ -1,5 +1,9 @@
 """Loops vs. BLAS vs. frameworks on the same network: forward, gradients, one step, a whole fit."""
 
+import os
+
+from bpfast.bench import fit_memory
+
 from .common import BACKENDS, DTYPES, PROBLEMS, runner_or_skip
 
 
@@ -34,3 +38,18 @@ class Memory:
 
     def peakmem_fit(self, problem, backend, dtype):
         self.runner.fit()
+
+
+class MemoryRatio:
+    """Peak memory of a fit (each in a fresh process) over parameters + z, a + gradients."""
+    params = [[p for p in ("mnist", "large") if p in PROBLEMS] or ["mnist"], DTYPES]
+    param_names = ["problem", "dtype"]
+    unit = "peak / need"
+    timeout = 300
+
+    def setup(self, problem, dtype):
+        if not os.path.exists("/proc/self/clear_refs"):
+            raise NotImplementedError("measured through /proc: Linux only")
+
+    def track_fit_memory_ratio(self, problem, dtype):
+        return fit_memory(problem, dtype)["ratio"]

@@ -14,6 +14,7 @@ and ``torch`` and ``jax`` when they are importable.
 """
 
 import json
+import os
 import platform
 import time
 from dataclasses import dataclass
@@ -26,7 +27,7 @@ from ._config import LOSSES
 from .datasets import ARTICLE_X, ARTICLE_Y
 
 __all__ = ["Problem", "PROBLEMS", "BACKENDS", "available_backends", "make_runner", "run_grid",
-           "format_table"]
+           "format_table", "fit_memory"]
 
 
 @dataclass(frozen=True)
@@ -294,6 +295,54 @@ def median_time(fn, repeats=7, min_time=0.02):
             fn()
         rounds.append((time.perf_counter() - start) / number)
     return float(np.median(rounds))
+
+
+_MEMORY_PROBE = """
+import json, sys
+import numpy as np
+import bpfast
+from bpfast.bench import PROBLEMS, problem_data
+
+def status(key):
+    with open("/proc/self/status") as f:
+        return next(int(line.split()[1]) * 1024 for line in f if line.startswith(key))
+
+problem, dtype, threads = PROBLEMS[sys.argv[1]], sys.argv[2], int(sys.argv[3])
+X, Y, weights, biases = problem_data(problem, dtype)
+net = bpfast.MLP.from_params(weights, biases, activation=list(problem.activations), loss=problem.loss,
+                             threads=threads)
+net.fit(X[:8], Y[:8], learning_rate=1e-3, epochs=1, batch_size=4)   # compile or load: small buffers
+with open("/proc/self/clear_refs", "w") as f:
+    f.write("5")                                                      # reset the peak (VmHWM)
+before = status("VmRSS")
+net.fit(X, Y, learning_rate=1e-3, epochs=2)
+print(json.dumps({"growth": status("VmHWM") - before, "params": int(net.packed()[0].nbytes)}))
+"""
+
+
+def fit_memory(problem, dtype="float64", threads=1):
+    """Peak memory of one full-batch ``MLP.fit`` (loop kernels) against what backprop must hold.
+
+    Runs in a fresh process (Linux: it reads and resets ``VmHWM`` in ``/proc``),
+    so no earlier allocation is reused. Returns a dict: ``peak``, the parameters
+    the model holds plus the growth of the resident set during the fit, in bytes;
+    ``need``, the parameters + z (of the non-input units) + a + the gradients of
+    one batch; and ``ratio = peak / need``.
+    """
+    import subprocess
+    import sys
+    if not os.path.exists("/proc/self/clear_refs"):
+        raise OSError("fit_memory reads /proc/self: Linux only")
+    spec = PROBLEMS[problem] if isinstance(problem, str) else problem
+    out = subprocess.run([sys.executable, "-c", _MEMORY_PROBE, spec.name, dtype, str(threads)],
+                         capture_output=True, text=True, check=True)
+    got = json.loads(out.stdout.strip().splitlines()[-1])
+    item = np.dtype(dtype).itemsize
+    sizes = spec.layer_sizes
+    need = got["params"] * 2 + spec.batch * (2 * sum(sizes) - sizes[0]) * item
+    peak = got["params"] + got["growth"]
+    return {"problem": spec.name, "dtype": dtype, "threads": threads, "peak": peak, "need": need,
+            "ratio": peak / need}
 
 
 def machine():

@@ -355,6 +355,9 @@ def build_parser():
     p.add_argument("--plot", metavar="FILE.png", type=_plot_path, help="bar chart of the speed-ups (needs matplotlib)")
     p.add_argument("--scaling", metavar="FILE.png", type=_plot_path,
                    help="also plot time per step against batch size and width (needs matplotlib)")
+    p.add_argument("--memory", action="store_true",
+                   help="also measure the peak memory of a fit against parameters + z, a + gradients "
+                        "(mnist and large; Linux: it reads /proc)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(func=bench_command)
     return parser
@@ -413,7 +416,24 @@ def bench_command(args):
         bench.plot(results, args.plot)
     if args.scaling:
         bench.scaling(args.scaling, args.dtypes[0], [b for b in args.backends if b != "jax"])
+    if args.memory:
+        print(_memory_table(args))
     return 0
+
+
+def _memory_table(args):
+    """Peak memory of a fit, each in a fresh process; the small problems fit in a few pages."""
+    lines = ["peak memory of a full-batch fit (loops): parameters held + growth of the resident set",
+             "problem  dtype    threads      peak      need  peak / need",
+             "-------  -------  -------  --------  --------  -----------"]
+    for problem in [p for p in args.problems if p in ("mnist", "large")]:
+        for dtype in args.dtypes:
+            for threads in (1, 2):
+                m = bench.fit_memory(problem, dtype, threads)
+                lines.append(f"{problem:<7}  {dtype:<7}  {threads:>7}  {m['peak'] / 2**20:>5.1f} MiB  "
+                             f"{m['need'] / 2**20:>5.1f} MiB  {m['ratio']:>11.2f}")
+    lines.append("need: parameters + z (non-input units) + a + gradients of one batch")
+    return "\n".join(lines)
 
 
 def main(argv=None):

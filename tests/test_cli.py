@@ -1,9 +1,11 @@
 """The command line: the demo's article run, training on digits and on a CSV, and refusals up front."""
 
 import json
+import os
 
 import pytest
 
+from bpfast.bench import PROBLEMS, fit_memory
 from bpfast.cli import main
 
 
@@ -83,3 +85,19 @@ def test_bench_without_a_loops_backend_prints_a_table(capsys):
             "--repeats", "1", "--no-progress"]
     assert main(argv) == 0
     assert "article  float64  vectorized" in capsys.readouterr().out
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/clear_refs"), reason="reads /proc: Linux only")
+def test_bench_memory_measures_a_fit_in_a_fresh_process(capsys):
+    """The peak of a fit covers at least z and a of the non-input units and the gradients it
+    holds (a lower bound that cannot be met by measuring nothing), and `bench --memory` prints it."""
+    m = fit_memory("mnist", "float32")
+    spec = PROBLEMS["mnist"]
+    params = sum(a * b + b for a, b in zip(spec.layer_sizes[:-1], spec.layer_sizes[1:])) * 4
+    assert m["need"] == 2 * params + spec.batch * (2 * sum(spec.layer_sizes) - spec.layer_sizes[0]) * 4
+    assert 0.9 < m["ratio"] < 2.0
+    argv = ["bench", "--problems", "mnist", "--backends", "vectorized", "--dtypes", "float32",
+            "--repeats", "1", "--no-progress", "--memory"]
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    assert "mnist    float32        1" in out and "mnist    float32        2" in out
