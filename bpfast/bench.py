@@ -334,8 +334,11 @@ def fit_memory(problem, dtype="float64", threads=1):
     if not os.path.exists("/proc/self/clear_refs"):
         raise OSError("fit_memory reads /proc/self: Linux only")
     spec = PROBLEMS[problem] if isinstance(problem, str) else problem
+    # A fixed mmap threshold: glibc otherwise raises it after the compiler frees large blocks,
+    # and the fit's buffers then reuse freed heap pages instead of growing the resident set.
+    env = {**os.environ, "MALLOC_MMAP_THRESHOLD_": "65536"}
     out = subprocess.run([sys.executable, "-c", _MEMORY_PROBE, spec.name, dtype, str(threads)],
-                         capture_output=True, text=True, check=True)
+                         capture_output=True, text=True, check=True, env=env)
     got = json.loads(out.stdout.strip().splitlines()[-1])
     item = np.dtype(dtype).itemsize
     sizes = spec.layer_sizes
