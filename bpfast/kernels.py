@@ -49,6 +49,7 @@ Example
 import math
 import types
 
+import numba
 import numpy as np
 from numba import njit, prange
 
@@ -895,6 +896,12 @@ parallel = _parallel_variants([
     "_gemm_panels", "_gemm_nt", "_transpose", "_row_sums", "_bias_activation_tasks", "_gz_below_tasks",
     "_layer_big", "_backward_big", "_backward_layer", "forward", "backward", "_step", "train_step", "total_cost",
     "_epochs", "train"])
+# Start Numba's thread pool now, at import. A parallel loop inside a kernel that is not itself
+# compiled with parallel=True (train_parallel calls the parallel sums; so may the user's own
+# @njit code) does not start it when that kernel comes from the on-disk cache, and the first
+# parallel loop then crashed the process (a segfault, or "LLVM ERROR: Symbol not found:
+# allocate_sched"). It costs about 12 ms.
+numba.get_num_threads()
 forward_parallel = parallel.forward
 backward_parallel = parallel.backward
 train_step_parallel = parallel.train_step

@@ -2,6 +2,8 @@
 
 import os
 import re
+import subprocess
+import sys
 import warnings
 
 import numba
@@ -632,3 +634,31 @@ def test_sums_over_samples_cross_chunk_edges_21_22_and_training_in_z(batch, dtyp
     matrix = twin.fit(X.astype(dtype), Y.astype(dtype), learning_rate=0.05, epochs=3, backend="vectorized")
     assert_close(loops, matrix, net.dtype, 10, "costs of the fit")
     assert_lists_close(net.weights, twin.weights, net.dtype, 10, "trained weights")
+
+
+_PARALLEL_CALL = """
+import sys
+import numpy as np
+from bpfast import kernels as K
+layers, n_params, _ = K.layer_table([3, 3, 2], ["sigmoid", "sigmoid"])
+params = np.linspace(0.1, 0.9, n_params)
+X, Y, rows = np.array([[1., 2, 3], [3, 2, 1]]), np.array([[1., 0], [0, 1]]), np.arange(2)
+if sys.argv[1] == "train_step":
+    K.parallel.train_step(params, layers, K.SSE, X, Y, rows, 0.1, False, K.allocate(layers, 2),
+                          K.scratch(layers, 2))
+else:
+    K.parallel.train(params, layers, K.SSE, X, Y, 0.1, 2, 2, False, False, np.array([5]), np.empty(2))
+print("ok")
+"""
+
+
+@pytest.mark.skipif(JIT_DISABLED, reason="about Numba's on-disk cache")
+def test_parallel_kernels_called_directly_from_a_warm_cache(tmp_path):
+    """K.parallel.train loaded from the cache in a new process, after its parallel callees were
+    cached by another kernel, crashed the interpreter (segfault) until bpfast.kernels started
+    Numba's thread pool at import (found by a fresh-clone trial)."""
+    env = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path)}
+    for which in ("train_step", "train", "train", "train"):
+        done = subprocess.run([sys.executable, "-c", _PARALLEL_CALL, which], env=env,
+                              capture_output=True, text=True, timeout=300)
+        assert done.returncode == 0 and done.stdout.strip() == "ok", (which, done.returncode, done.stderr[-500:])
