@@ -345,7 +345,9 @@ class MLP:
             Seeds the shuffling; None continues the network's own stream.
         callback : callable or None
             ``callback(epoch, cost)`` after each epoch (epochs then run one
-            compiled call each; the result is bit-identical).
+            compiled call each; the result is bit-identical). The network holds
+            the parameters trained so far, so ``net.predict`` works inside; if
+            the callback raises, the parameters go back to where fit found them.
         threads : int or None
             Threads of the loop kernels for this call; None uses ``self.threads``.
 
@@ -369,11 +371,11 @@ class MLP:
 
         state = np.array([self._state if seed is None else _shuffle_state(seed)], dtype=np.int64)
         shuffled = bool(shuffle) and batch_size < n
-        # Past validation the kernels cannot fail, so without a callback they train the
-        # parameters in place; a callback may raise between epochs, so it gets a copy
-        # that is committed only when every epoch has run.
-        params = self._params if callback is None else self._params.copy()
-        costs = np.empty(epochs, dtype=self.dtype)
+        try:
+            costs = np.empty(epochs, dtype=self.dtype)
+        except (MemoryError, ValueError):
+            raise ValueError(f"epochs is too large: the cost of each of {epochs} epochs does not fit "
+                             f"in memory") from None
         if self.dtype == np.float64:
             lr = np.float64(learning_rate)
         else:                                     # float32 may round it to inf or 0
@@ -384,12 +386,20 @@ class MLP:
                              f"{self.dtype.name}; got {learning_rate!r}, which becomes {lr}")
         run = self._fit_loops if backend == "loops" else self._fit_vectorized
         if callback is None:
-            run(params, X, Y, lr, epochs, batch_size, shuffled, bias_mean, state, costs, threads)
+            # Past validation the kernels cannot fail: they train the parameters in place.
+            run(self._params, X, Y, lr, epochs, batch_size, shuffled, bias_mean, state, costs, threads)
         else:
-            for e in range(epochs):
-                run(params, X, Y, lr, 1, batch_size, shuffled, bias_mean, state, costs[e:e + 1], threads)
-                callback(e, float(costs[e]))
-        self._params = params
+            # The callback sees the network as trained so far (and may replace its parameters);
+            # if it raises, the parameters and the shuffle state go back to where fit found them.
+            before = self._params.copy()
+            try:
+                for e in range(epochs):
+                    run(self._params, X, Y, lr, 1, batch_size, shuffled, bias_mean, state, costs[e:e + 1],
+                        threads)
+                    callback(e, float(costs[e]))
+            except BaseException:
+                self._params = before
+                raise
         if seed is None:
             self._state = int(state[0])
         if not np.isfinite(costs).all():

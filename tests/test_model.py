@@ -7,6 +7,7 @@ import pytest
 
 import naive
 from bpfast import MLP
+from bpfast import kernels as K
 from conftest import (ARTICLE_X, ARTICLE_Y, ORACLE_FACTOR, assert_close, assert_lists_close,
                       make_case)
 
@@ -235,6 +236,37 @@ def test_callback_exception_leaves_parameters_unchanged():
     with pytest.raises(KeyboardInterrupt):
         net.fit(X, Y, epochs=5, callback=stop)
     assert all(np.array_equal(x, y) for x, y in zip(net.weights + net.biases, before[0] + before[1]))
+
+
+@pytest.mark.parametrize("backend", ["loops", "vectorized"])
+def test_callback_sees_the_network_trained_so_far(backend):
+    """Inside the callback the network is the one after that epoch: its own cost is the one the
+    callback is given (found by a fresh-clone trial: it used to show the start every epoch). A
+    set_params there is what the next epoch trains; a later raise still restores the start."""
+    net, X, Y = small_problem()
+    start = net.packed()[0]
+    seen = []
+    net.fit(X, Y, epochs=3, backend=backend, callback=lambda e, c: seen.append((c, net.cost(X, Y))))
+    assert len({own for _, own in seen}) == 3
+    for given, own in seen:
+        assert own == pytest.approx(given, rel=1e-12)
+
+    twin, _, _ = small_problem()
+    twin.set_params(net.weights, net.biases)
+    trained = twin.packed()[0]
+    costs = []
+
+    def restart_then_stop(epoch, cost):
+        costs.append(cost)
+        if epoch == 0:                                 # the next epoch trains from the start
+            twin.set_params(*K.unpack(start, twin.packed()[1]))
+        if epoch == 2:
+            raise RuntimeError("stop")
+
+    with pytest.raises(RuntimeError):
+        twin.fit(X, Y, epochs=3, backend=backend, callback=restart_then_stop)
+    assert costs[1] == seen[0][0]                      # epoch 1 redid the first run's epoch 0
+    assert np.array_equal(twin.packed()[0], trained)   # and the raise restored what fit found
 
 
 @pytest.mark.parametrize("backend", ["loops", "vectorized"])
