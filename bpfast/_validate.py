@@ -4,6 +4,7 @@ Every message names the argument, what was expected and what was given.
 """
 
 import numbers
+import os
 
 import numpy as np
 
@@ -48,9 +49,13 @@ def positive_int(name, value, minimum=1):
 def positive_float(name, value):
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
         raise TypeError(f"{name} must be a positive finite number; got {_kind(value)}")
+    try:
+        value = float(value)                      # Fraction, Decimal, numpy scalars
+    except (OverflowError, TypeError, ValueError):
+        raise ValueError(f"{name} must be a positive finite number; got {value!r}") from None
     if not (np.isfinite(value) and value > 0):
         raise ValueError(f"{name} must be a positive finite number; got {value!r}")
-    return float(value)
+    return value
 
 
 def threads(name, value):
@@ -86,7 +91,22 @@ def layer_sizes(value):
     for n in sizes:
         if isinstance(n, (bool, np.bool_)) or not isinstance(n, numbers.Integral) or n < 1:
             raise ValueError(f"layer_sizes must be positive integers; got {value!r}")
-    return tuple(int(n) for n in sizes)
+    sizes = tuple(int(n) for n in sizes)
+    n_params = sum(a * b + b for a, b in zip(sizes[:-1], sizes[1:]))
+    memory = _physical_memory()
+    if 3 * 8 * n_params > memory:                 # the start, its packed copy and the gradients
+        raise ValueError(f"layer_sizes {list(sizes)} need {n_params:,} parameters: "
+                         f"{8 * n_params / 2**30:,.1f} GiB in float64, and about three times that to "
+                         f"initialise and train them, more than this machine's "
+                         f"{memory / 2**30:.1f} GiB of memory")
+    return sizes
+
+
+def _physical_memory():
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, OSError, ValueError):   # not POSIX: no limit known
+        return float("inf")
 
 
 def activations(value, sizes, loss):

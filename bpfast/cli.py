@@ -184,7 +184,7 @@ def train(args):
     epoch_times = np.diff(stamps)
     train_acc = float(np.mean(net.predict(X_train) == y_train))
     test_acc = float(np.mean(net.predict(X_test) == y_test))
-    print(f"final training cost {costs[-1]:.4f}")
+    print(f"final training cost {costs[-1]:.6g}")
     print(f"accuracy: train {train_acc:.2%}, test {test_acc:.2%}")
     rest = f", median of the others {bench.format_seconds(float(np.median(epoch_times[1:])))}" \
         if len(epoch_times) > 1 else ""
@@ -192,8 +192,9 @@ def train(args):
     print(f"time per epoch: first {bench.format_seconds(epoch_times[0])}{first}{rest}; "
           f"total {bench.format_seconds(stamps[-1] - stamps[0])}")
     if args.save:
-        net.save(args.save)
-        print(f"saved the trained network to {args.save}")
+        path = args.save if str(args.save).endswith(".npz") else f"{args.save}.npz"   # as np.savez names it
+        net.save(path)
+        print(f"saved the trained network to {path}")
     if args.plot:
         _plot(args.plot, {"training cost": np.array(costs), "test accuracy (%)": np.array(accuracy)},
               "epoch",
@@ -417,7 +418,11 @@ def bench_command(args):
     if args.scaling:
         bench.scaling(args.scaling, args.dtypes[0], [b for b in args.backends if b != "jax"])
     if args.memory:
-        print(_memory_table(args))
+        if {"mnist", "large"} & set(args.problems):
+            print(_memory_table(args))
+        else:
+            print("--memory measures mnist and large (the small problems fit in a few memory pages): "
+                  "add them to --problems")
     return 0
 
 

@@ -133,10 +133,14 @@ def load_csv(path, target=-1, *, delimiter=",", header="infer"):
         error = ValueError if isinstance(header, str) else TypeError
         raise error(f'header must be "infer", True or False, got {header!r}')
     path = os.fspath(path)
-    with open(path, newline="", encoding="utf-8-sig") as f:
-        reader = csv.reader(f, delimiter=delimiter)
-        rows = [(reader.line_num, [field.strip() for field in row])
-                for row in reader if row and not (len(row) == 1 and not row[0].strip())]
+    try:
+        with open(path, newline="", encoding="utf-8-sig") as f:
+            reader = csv.reader(f, delimiter=delimiter)
+            rows = [(reader.line_num, [field.strip() for field in row])
+                    for row in reader if row and not (len(row) == 1 and not row[0].strip())]
+    except UnicodeDecodeError as err:
+        raise ValueError(f"{path}: expected a UTF-8 text CSV file, got bytes that are not text "
+                         f"(byte {err.object[err.start]:#04x} at offset {err.start})") from None
     if not rows:
         raise ValueError(f"{path}: expected a CSV file with data, got an empty file")
 

@@ -27,6 +27,11 @@ _FORMAT_VERSION = 1
 _CHUNK = 4096          # rows per kernel call when evaluating large inputs
 
 
+def _check_path(path):
+    if not isinstance(path, (str, os.PathLike)) and not (hasattr(path, "read") or hasattr(path, "write")):
+        raise TypeError(f"path must be a file name or a file object; got {type(path).__name__}")
+
+
 def _shuffle_state(seed):
     """Start state of the shuffle generator (kernels.shuffle) from a seed or fresh entropy."""
     word = np.random.SeedSequence(seed).generate_state(1, np.uint64)[0]
@@ -128,23 +133,38 @@ class MLP:
         dtype : {"float64", "float32"} or None
             None: float32 if every weight array is float32, else float64.
         """
-        weights, biases = cls._check_param_lists(weights, biases)
+        return cls._from_params(weights, biases, activation, loss, dtype, seed, threads)
+
+    @classmethod
+    def _from_params(cls, weights, biases, activation, loss, dtype, seed, threads, finite=True):
+        """:meth:`from_params`; ``finite=False`` lets NaN and inf through (:meth:`load`)."""
+        weights, biases = cls._check_param_lists(weights, biases, finite=finite)
         if dtype is None:
             dtype = "float32" if all(w.dtype == np.float32 for w in weights) else "float64"
         sizes = tuple([weights[0].shape[0]] + [w.shape[1] for w in weights])
         net = cls.__new__(cls)
         net._setup(sizes, activation, loss, dtype, V.seed("seed", seed), threads)
-        net._params = net._pack_checked(weights, biases)
+        net._params = net._pack_checked(weights, biases, finite=finite)
         return net
 
     @staticmethod
-    def _check_param_lists(weights, biases, sizes=None):
+    def _check_param_lists(weights, biases, sizes=None, finite=True):
         """Coerce and check lists of weights and biases; against ``sizes`` when given."""
         for name, value in (("weights", weights), ("biases", biases)):
             if isinstance(value, (np.ndarray, str)) or not hasattr(value, "__iter__"):
                 raise TypeError(f"{name} must be a list of arrays, one per layer; got "
                                 f"{type(value).__name__}")
         weights, biases = list(weights), list(biases)
+        for i, value in enumerate(weights):
+            try:
+                weights[i] = np.asarray(value)
+            except ValueError as err:              # ragged nested lists
+                raise ValueError(f"weights[{i}] must be a 2-D array; got {err}") from None
+        for i, value in enumerate(biases):
+            try:
+                biases[i] = np.asarray(value)
+            except ValueError as err:
+                raise ValueError(f"biases[{i}] must be a 1-D array; got {err}") from None
         expected = None if sizes is None else list(zip(sizes[:-1], sizes[1:]))
         if expected is not None and [np.shape(w) for w in weights] != expected:
             raise ValueError(f"weights must have shapes {expected} for layer_sizes {sizes}; got "
@@ -160,7 +180,7 @@ class MLP:
                     raise TypeError(f"{name} must hold real numbers; got dtype {arr.dtype}")
                 if arr.ndim != ndim or 0 in arr.shape:
                     raise ValueError(f"{name} must be a non-empty {ndim}-D array; got shape {arr.shape}")
-                if arr.dtype.kind == "f" and not np.isfinite(arr).all():
+                if finite and arr.dtype.kind == "f" and not np.isfinite(arr).all():
                     raise ValueError(f"{name} must be finite (no NaN or inf)")
             if i and w.shape[0] != ws[-1].shape[1]:
                 raise ValueError(f"weights[{i}] must have {ws[-1].shape[1]} rows (the outputs of "
@@ -172,7 +192,7 @@ class MLP:
             bs.append(b)
         return ws, bs
 
-    def _pack_checked(self, weights, biases):
+    def _pack_checked(self, weights, biases, finite=True):
         shapes = [w.shape for w in weights]
         expected = list(zip(self.layer_sizes[:-1], self.layer_sizes[1:]))
         if shapes != expected:
@@ -180,7 +200,7 @@ class MLP:
                              f"{self.layer_sizes}; got {shapes}")
         with np.errstate(over="ignore"):
             params = K.pack(weights, biases, self._layers, self.dtype)
-        if not np.isfinite(params).all():
+        if finite and not np.isfinite(params).all():
             raise ValueError(f"weights and biases must fit in {self.dtype}: a value overflows to inf")
         return params
 
@@ -440,6 +460,7 @@ class MLP:
         As with :func:`numpy.savez`, ``.npz`` is appended to a path without it;
         :meth:`load` accepts the path either way.
         """
+        _check_path(path)
         ws, bs = K.unpack(self._params, self._layers)
         arrays = {f"w{i}": w for i, w in enumerate(ws)}
         arrays.update({f"b{i}": b for i, b in enumerate(bs)})
@@ -451,8 +472,11 @@ class MLP:
         """Read a network written by :meth:`save`.
 
         Raises ``ValueError`` naming the file when it is not a bpfast model
-        file (not an ``.npz``, or an entry missing or invalid).
+        file (not an ``.npz``, or an entry missing or invalid). Parameters
+        that are NaN or inf (saved after a fit that diverged) load with a
+        ``RuntimeWarning``, so that the round trip stays exact.
         """
+        _check_path(path)
         if isinstance(path, (str, os.PathLike)) and not os.path.exists(path) \
                 and os.path.exists(os.fspath(path) + ".npz"):
             path = os.fspath(path) + ".npz"
@@ -462,7 +486,8 @@ class MLP:
         except (OSError, ValueError, EOFError, zipfile.BadZipFile, AttributeError, TypeError) as err:
             if isinstance(err, FileNotFoundError):
                 raise
-            why = "it holds pickled or non-array data" if "allow_pickle" in str(err) else str(err)
+            why = ("it is not an .npz archive (NumPy would read it only as a pickle)"
+                   if "allow_pickle" in str(err) else str(err))
             raise ValueError(f"{path!s} is not a bpfast model file (an .npz written by MLP.save): "
                              f"{why}") from None
 
@@ -481,10 +506,16 @@ class MLP:
             raise bad(f"entry {err.args[0]!r} is missing") from None
         except (TypeError, ValueError) as err:
             raise bad(str(err)) from None
+        if not names:
+            raise bad("its 'activations' entry names no layer")
         if version > _FORMAT_VERSION:
             raise ValueError(f"{path!s} has format version {version}; this bpfast reads up to "
                              f"{_FORMAT_VERSION}")
         try:
-            return cls.from_params(ws, bs, activation=names, loss=loss, dtype=ws[0].dtype)
+            net = cls._from_params(ws, bs, names, loss, ws[0].dtype, None, 1, finite=False)
         except (TypeError, ValueError) as err:
             raise bad(str(err)) from None
+        if not np.isfinite(net._params).all():        # saved after a fit that diverged
+            warnings.warn(f"{path!s} holds NaN or inf parameters (saved after a fit that diverged?)",
+                          RuntimeWarning, stacklevel=2)
+        return net

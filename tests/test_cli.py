@@ -101,3 +101,24 @@ def test_bench_memory_measures_a_fit_in_a_fresh_process(capsys):
     assert main(argv) == 0
     out = capsys.readouterr().out
     assert "mnist    float32        1" in out and "mnist    float32        2" in out
+
+
+def test_train_on_a_binary_file_names_it(tmp_path, capsys):
+    path = tmp_path / "image.csv"
+    path.write_bytes(b"\xff\xfe\x00\x01")
+    assert main(["train", str(path), "--no-progress"]) == 2
+    assert "image.csv: expected a UTF-8 text CSV file" in capsys.readouterr().err
+
+
+def test_train_save_reports_the_file_it_wrote(tmp_path, capsys):
+    stem = tmp_path / "m2"
+    assert main(["train", "digits", "--epochs", "1", "--no-progress", "--save", str(stem)]) == 0
+    assert f"saved the trained network to {stem}.npz" in capsys.readouterr().out
+    assert (tmp_path / "m2.npz").exists()
+
+
+def test_bench_memory_without_the_big_problems_says_so(capsys):
+    argv = ["bench", "--problems", "article", "--backends", "vectorized", "--dtypes", "float64",
+            "--repeats", "1", "--no-progress", "--memory"]
+    assert main(argv) == 0
+    assert "--memory measures mnist and large" in capsys.readouterr().out

@@ -526,3 +526,60 @@ def test_set_params_names_the_argument_and_blames_the_weights_not_the_biases():
     with pytest.raises(ValueError, match=r"weights must have shapes \[\(3, 4\), \(4, 2\)\] for layer_sizes"):
         net.set_params([np.zeros((4, 3)), np.zeros((4, 2))], [np.zeros(4), np.zeros(2)])
     assert all(np.array_equal(a, b) for a, b in zip(before, net.weights))
+
+
+# ------------------------------------------------------------------ found by the fresh-clone trial
+@pytest.mark.parametrize("sizes", [[3, 10**20, 2], [3, 10**12, 2], [2**31, 1]])
+def test_layer_sizes_beyond_the_machines_memory_are_refused(sizes):
+    """They raised OverflowError or MemoryError, or got the process killed."""
+    raises(ValueError, r"layer_sizes .* parameters: .* GiB", MLP, sizes)
+
+
+@pytest.mark.parametrize("epochs", [10**12, 2**63])
+def test_fit_epochs_beyond_memory_names_epochs(net, epochs):
+    snap = snapshot(net)
+    raises(ValueError, "epochs is too large", net.fit, ARTICLE_X, ARTICLE_Y, epochs=epochs)
+    assert_unchanged(net, snap)
+
+
+def test_fit_learning_rate_may_be_any_real_number(net):
+    """A Fraction reached np.isfinite and failed there without naming learning_rate."""
+    from fractions import Fraction
+    twin = MLP.from_params(net.weights, net.biases)
+    assert np.array_equal(net.fit(ARTICLE_X, ARTICLE_Y, learning_rate=Fraction(1, 10)),
+                          twin.fit(ARTICLE_X, ARTICLE_Y, learning_rate=0.1))
+
+
+@pytest.mark.parametrize("weights,biases,match", [
+    ([[[1, 2], [3]]], [[0, 0]], r"weights\[0\] must be a 2-D array"),
+    ([[[1, 2], [3, 4]]], [[0, [0]]], r"biases\[0\] must be a 1-D array"),
+])
+def test_from_params_ragged_lists_name_the_array(weights, biases, match):
+    raises(ValueError, match, MLP.from_params, weights, biases)
+
+
+@pytest.mark.parametrize("path", [None, 3])
+def test_save_and_load_need_a_path(net, path):
+    raises(TypeError, "path must be a file name or a file object; got", net.save, path)
+    raises(TypeError, "path must be a file name or a file object; got", MLP.load, path)
+
+
+def test_load_text_and_layerless_files(tmp_path):
+    text = tmp_path / "notes.txt"
+    text.write_text("hello")
+    raises(ValueError, "notes.txt is not a bpfast model file .*: it is not an .npz archive", MLP.load, text)
+    np.savez(tmp_path / "empty.npz", format="bpfast-mlp", version=1, activations=np.array([], dtype=str),
+             loss="sse")
+    raises(ValueError, "names no layer", MLP.load, tmp_path / "empty.npz")
+
+
+def test_a_diverged_network_saves_and_loads_exactly(tmp_path):
+    """Its NaN weights were saved but then refused by load (and by nothing else)."""
+    net = MLP([3, 3, 2], activation="identity", init="uniform", seed=16)
+    with pytest.warns(RuntimeWarning, match="NaN or inf"):
+        net.fit(ARTICLE_X, ARTICLE_Y, learning_rate=1e300, epochs=3)
+    assert not np.isfinite(net.packed()[0]).all()
+    net.save(tmp_path / "diverged.npz")
+    with pytest.warns(RuntimeWarning, match="diverged.npz holds NaN or inf parameters"):
+        same = MLP.load(tmp_path / "diverged.npz")
+    assert np.array_equal(same.packed()[0], net.packed()[0], equal_nan=True)
