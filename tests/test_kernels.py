@@ -580,24 +580,29 @@ def test_every_caller_of_a_parallel_loop_has_a_parallel_twin():
     assert not missing, f"kernels reaching a prange without a parallel twin: {sorted(missing)}"
 
 
-@pytest.mark.parametrize("M,N,Kdim", [
-    (1, 1, 1), (3, 5, 7), (4, 128, 256),
-    pytest.param(70, 261, 530, marks=pytest.mark.slow),    # slow only without the JIT
-    pytest.param(33, 129, 257, marks=pytest.mark.slow),
+@pytest.mark.parametrize("M,N,Kdim,dtype", [
+    (1, 1, 1, "float64"), (3, 5, 7, "float64"), (4, 128, 256, "float64"),
+    (9, 13, 1100, "float64"),                              # 3 chunks of 368, 368 and 364
+    (6, 7, 2100, "float32"),                               # 3 chunks of 704, 704 and 692
+    (5, 6, 1024, "float32"),                               # exactly one chunk
+    pytest.param(70, 261, 530, "float64", marks=pytest.mark.slow),    # slow only without the JIT
+    pytest.param(33, 129, 257, "float64", marks=pytest.mark.slow),
+    pytest.param(33, 129, 784, "float32", marks=pytest.mark.slow),
 ])
-def test_blocked_sums_cross_every_block_edge_5_15_21(M, N, Kdim):
-    """_gemm_nt (the sums of (5)/(6), (15), (21)) across the _MC, _NC and _KC block edges and the
-    4 x 4 remainders, serial and parallel, against a plain float64 product; then added to C,
-    as (21) does for every chunk of samples after the first."""
+def test_blocked_sums_cross_every_block_edge_5_15_21(M, N, Kdim, dtype):
+    """_gemm_nt (the sums of (5)/(6), (15), (21)) across the _MC, _NC and _KC_BYTES block edges
+    and the 4 x 4 remainders, serial and parallel, against a plain float64 product; then added
+    to C, as (21) does for every chunk of samples after the first."""
     rng = np.random.default_rng(M * 1000 + N)
-    P, Q = rng.standard_normal((M, Kdim)), rng.standard_normal((N, Kdim))
-    expected = P @ Q.T
+    P, Q = rng.standard_normal((M, Kdim)).astype(dtype), rng.standard_normal((N, Kdim)).astype(dtype)
+    expected = P.astype(np.float64) @ Q.astype(np.float64).T
+    tol = 1e-12 if dtype == "float64" else 1e-5
     for kernels in (K, K.parallel):
-        C = np.full(M * N, np.nan)
+        C = np.full(M * N, np.nan, dtype=dtype)
         kernels._gemm_nt(P.ravel(), 0, Kdim, Q.ravel(), 0, Kdim, C, 0, N, M, N, Kdim, 0)
-        np.testing.assert_allclose(C.reshape(M, N), expected, rtol=1e-12, atol=1e-12 * Kdim)
+        np.testing.assert_allclose(C.reshape(M, N), expected, rtol=tol, atol=tol * Kdim)
         kernels._gemm_nt(P.ravel(), 0, Kdim, Q.ravel(), 0, Kdim, C, 0, N, M, N, Kdim, 1)
-        np.testing.assert_allclose(C.reshape(M, N), 2 * expected, rtol=1e-12, atol=2e-12 * Kdim)
+        np.testing.assert_allclose(C.reshape(M, N), 2 * expected, rtol=tol, atol=2 * tol * Kdim)
 
 
 @pytest.mark.skipif(JIT_DISABLED, reason="about Numba's on-disk cache")
