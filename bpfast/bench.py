@@ -27,7 +27,7 @@ from ._config import LOSSES
 from .datasets import ARTICLE_X, ARTICLE_Y
 
 __all__ = ["Problem", "PROBLEMS", "BACKENDS", "available_backends", "make_runner", "run_grid",
-           "format_table", "fit_memory"]
+           "format_table", "fit_memory", "median_time", "median_times"]
 
 
 @dataclass(frozen=True)
@@ -282,19 +282,38 @@ def make_runner(problem, backend, dtype):
 # ---------------------------------------------------------------- timing
 def median_time(fn, repeats=7, min_time=0.02):
     """Median seconds per call of ``fn`` over ``repeats`` rounds of at least ``min_time`` each."""
-    fn()                                              # warm-up (JIT compilation, caches)
-    number, start = 1, time.perf_counter()
-    fn()
-    once = time.perf_counter() - start
-    if once < min_time:
-        number = int(min_time / max(once, 1e-9)) + 1
-    rounds = []
-    for _ in range(repeats):
+    return median_times([fn], repeats, min_time)[0]
+
+
+def median_times(fns, repeats=7, min_time=0.02, before=None):
+    """:func:`median_time` of each of ``fns``, with their rounds interleaved.
+
+    Round ``r`` times every function once before round ``r + 1`` starts, so a slow
+    spell of a shared machine (measured here: the same kernel at 250 us for a second,
+    then 430 us for the next) falls on all of them alike and their ratios stay
+    side by side. ``before[i]``, if given, runs (untimed) before each round of ``fns[i]``.
+    """
+    before = before or [None] * len(fns)
+    numbers = []
+    for fn, prepare in zip(fns, before):
+        if prepare is not None:
+            prepare()
+        fn()                                          # warm-up (JIT compilation, caches)
         start = time.perf_counter()
-        for _ in range(number):
-            fn()
-        rounds.append((time.perf_counter() - start) / number)
-    return float(np.median(rounds))
+        fn()
+        once = time.perf_counter() - start
+        numbers.append(int(min_time / max(once, 1e-9)) + 1 if once < min_time else 1)
+    rounds = [[] for _ in fns]
+    for _ in range(repeats):
+        for fn, prepare, number, times in zip(fns, before, numbers, rounds):
+            if prepare is not None:
+                prepare()
+            start = time.perf_counter()
+            for _ in range(number):
+                fn()
+            times.append((time.perf_counter() - start) / number)
+            time.sleep(0.01)                          # let the previous backend's threads go idle
+    return [float(np.median(times)) for times in rounds]
 
 
 _MEMORY_PROBE = """
@@ -371,31 +390,32 @@ def run_grid(problems, backends, dtypes, repeats=7, progress=None):
 
     Returns a list of dicts: problem, dtype, backend, seconds (median per step),
     gflops, and ``unit`` ("step" or "fit of N steps"). Combinations whose
-    backend is not importable are left out.
+    backend is not importable are left out. The backends of one problem and dtype
+    are timed round by round, interleaved (see :func:`median_times`).
     """
     results = []
     have = set(available_backends())
     for name in problems:
         problem = PROBLEMS[name]
+        whole = name == "article"
+        steps = problem.fit_steps if whole else 1
         for dtype in dtypes:
+            runners = {}
             for backend in backends:
                 if progress is not None:
                     progress(f"{name} {dtype} {backend}")
-                if backend not in have:
-                    continue
-                runner = make_runner(problem, backend, dtype)
-                if hasattr(runner, "prepare"):
-                    runner.prepare()
-                whole = name == "article"
-                seconds = median_time(runner.fit if whole else runner.step, repeats)
-                steps = problem.fit_steps if whole else 1
+                if backend in have:
+                    runners[backend] = make_runner(problem, backend, dtype)
+            fns = [r.fit if whole else r.step for r in runners.values()]
+            before = [getattr(r, "prepare", None) for r in runners.values()]
+            for backend, seconds in zip(runners, median_times(fns, repeats, before=before)):
                 results.append({
                     "problem": name, "dtype": dtype, "backend": backend, "seconds": seconds,
                     "unit": f"fit of {steps} steps" if whole else "step",
                     "seconds_per_step": seconds / steps,
                     "gflops": problem.flops * steps / seconds / 1e9,
                 })
-                time.sleep(0.05)                      # let the previous backend's threads go idle
+            del runners, fns, before                  # free one problem's buffers before the next
     return results
 
 
