@@ -23,6 +23,7 @@ import numpy as np
 
 from . import kernels as K
 from . import reference as R
+from . import tiny
 from ._config import LOSSES
 from .datasets import ARTICLE_X, ARTICLE_Y
 
@@ -133,9 +134,10 @@ class _Loops:
         self.k.backward(self.params, self.layers, n, z, a, delta, gz, self.scratch[:len(self.params)],
                         self.scratch[len(self.params):])
 
-    def fit(self):
-        self.k.train(self.params, self.layers, self.loss, self.X, self.Y, self.lr, self.steps,
-                     self.X.shape[0], False, False, self.state, self.costs)
+    def fit(self):                                    # the kernels MLP.fit runs
+        train = tiny.train if tiny.eligible(self.layers, self.loss) else self.k.train
+        train(self.params, self.layers, self.loss, self.X, self.Y, self.lr, self.steps,
+              self.X.shape[0], False, False, self.state, self.costs)
 
     def output(self):
         self.forward()

@@ -221,6 +221,16 @@ def _activate(x, act, one):
 
 
 @jit_inline
+def _activate_scalar(x, act, one):
+    """:func:`_activate` for code that does not vectorize: the sigmoid (1) takes
+    libm's ``exp``, whose latency is shorter than ``exp_neg``'s, and a branch."""
+    if act == SIGMOID:
+        e = math.exp(-abs(x))
+        return one / (one + e) if x >= 0 else e / (one + e)
+    return _activate(x, act, one)
+
+
+@jit_inline
 def _derivative(a, act, one):
     """(12): g'(z) for an element-wise activation, from a = g(z) alone.
 
@@ -431,11 +441,7 @@ def _layer_small(params, w0, b0, n_in, n_out, act, a, u_in, z, u_out, n_rows):
             for j in range(n_in):
                 acc += a[s, u_in + j] * params[wk + j]
             z[s, u_out + k] = acc
-            if act == SIGMOID:                         # (1) with libm's exp, whose latency is
-                e = math.exp(-abs(acc))                # shorter than exp_neg's
-                a[s, u_out + k] = one / (one + e) if acc >= 0 else e / (one + e)
-            else:
-                a[s, u_out + k] = _activate(acc, act, one)
+            a[s, u_out + k] = _activate_scalar(acc, act, one)
 
 
 @jit_inline
@@ -458,16 +464,12 @@ def _softmax(zs, as_):
 def _bias_activation(params, b0, n_out, act, z, a, u_out, s_lo, s_hi):
     """``z_k += b_k``, the rest of (5)/(6), then (11) ``a_k = g(z_k)``, for samples s_lo..s_hi-1."""
     one = params.dtype.type(1)
-    if n_out < _SHORT and act != SOFTMAX:              # too short to vectorize: plain scalar code,
-        for s in range(s_lo, s_hi):                    # and libm's exp, whose latency is shorter
+    if n_out < _SHORT and act != SOFTMAX:              # too short to vectorize: plain scalar code
+        for s in range(s_lo, s_hi):
             for k in range(u_out, u_out + n_out):
                 x = z[s, k] + params[b0 + k - u_out]
                 z[s, k] = x
-                if act == SIGMOID:
-                    e = math.exp(-abs(x))
-                    a[s, k] = one / (one + e) if x >= 0 else e / (one + e)
-                else:
-                    a[s, k] = _activate(x, act, one)
+                a[s, k] = _activate_scalar(x, act, one)
         return
     bias = params[b0:b0 + n_out]
     for s in range(s_lo, s_hi):

@@ -18,6 +18,7 @@ import numpy as np
 from . import _validate as V
 from . import kernels as K
 from . import reference as R
+from . import tiny
 from ._config import BIAS_GRADIENTS, DTYPES, INITS, LOSSES
 
 __all__ = ["MLP"]
@@ -429,6 +430,10 @@ class MLP:
 
     def _fit_loops(self, params, X, Y, lr, epochs, batch_size, shuffled, bias_mean, state, costs,
                    threads):
+        if tiny.eligible(self._layers, self._loss_code):  # a few weights: threads would not help
+            tiny.train(params, self._layers, self._loss_code, X, Y, lr, epochs, batch_size, shuffled,
+                       bias_mean, state, costs)
+            return
         with self._running(threads) as kernels:
             kernels.train(params, self._layers, self._loss_code, X, Y, lr, epochs, batch_size,
                           shuffled, bias_mean, state, costs)

@@ -1,0 +1,187 @@
+"""Tiny networks: a training run compiled for one shape, every loop bound a constant.
+
+For a net like the article's 3-3-2, the arithmetic of a step is about a hundred
+multiply-adds; :func:`bpfast.kernels.train`, which reads every width from the
+layer table at run time, spends more than that on loops of two or three turns
+whose length LLVM cannot see (measured: 140 of its 250 ns per step are spent
+with the activations removed). Here the widths, the activations and the loss
+are compile-time constants (``numba.literally``), so every loop unrolls and the
+whole step runs in registers and a few cache lines.
+
+It covers nets of one hidden layer whose two layers each have fewer than
+``kernels._SMALL`` weights, with element-wise activations and the ``sse`` or
+``mse`` loss (:func:`eligible`). It computes the same sums in the same order
+as :func:`bpfast.kernels.train`, so the two give the same bits (tested). Each
+new shape is compiled once (under a second) and kept in Numba's on-disk cache.
+"""
+
+import numba
+import numpy as np
+from numba import types
+
+from .kernels import (_NO_NRT, _SMALL, ACT, CROSS_ENTROPY, MSE, N_IN, N_OUT, SOFTMAX, _activate_scalar,
+                      _derivative, _njit, shuffle)
+
+
+def eligible(layers, loss):
+    """Whether :func:`train` handles this layer table and loss code."""
+    return (layers.shape[0] == 2 and loss != CROSS_ENTROPY
+            and all(layers[i, N_IN] * layers[i, N_OUT] < _SMALL and layers[i, ACT] != SOFTMAX
+                    for i in range(2)))
+
+
+def train(params, layers, loss, X, Y, learning_rate, epochs, batch_size, shuffled, bias_mean, state, costs):
+    """:func:`bpfast.kernels.train` for a net that is :func:`eligible`, with the same arguments.
+
+    ``params``, ``X``, ``Y`` and ``costs`` must be C-contiguous arrays of one
+    float dtype (``MLP.fit`` makes them so). The first call for a shape
+    compiles (or loads from the cache) a kernel for it.
+    """
+    dtype = params.dtype
+    n_in, n_hid, n_out = int(layers[0, N_IN]), int(layers[0, N_OUT]), int(layers[1, N_OUT])
+    act_hid, act_out = int(layers[0, ACT]), int(layers[1, ACT])
+    key = (dtype.char, n_in, n_hid, n_out, act_hid, act_out, int(loss))
+    kernel = _compiled.get(key)
+    if kernel is None:
+        kernel = _compiled[key] = _compile(dtype, key[1:])
+    n_batch = min(batch_size, X.shape[0])
+    a = np.empty((n_batch, n_in + n_hid + n_out), dtype=dtype)
+    kernel(params, X, Y, dtype.type(learning_rate), epochs, n_batch, bool(shuffled), bool(bias_mean), state,
+           costs, a, np.empty_like(a), np.empty_like(params), np.empty(X.shape[0], dtype=np.int64),
+           n_in, n_hid, n_out, act_hid, act_out, int(loss))
+
+
+_compiled = {}
+
+
+def _compile(dtype, constants):
+    """The entry point of :func:`_train` for ``dtype`` and the literal ``constants``.
+
+    Calling the compiled entry point skips Numba's dispatcher, which would first
+    type the constants as plain integers, fail, and retry them as literals on
+    every call (measured: 65 us per call).
+    """
+    if not hasattr(_train, "compile"):                 # NUMBA_DISABLE_JIT: the Python function
+        return _train
+    real = numba.from_dtype(dtype)
+    matrix, vector = types.Array(real, 2, "C"), types.Array(real, 1, "C")
+    signature = (vector, matrix, matrix, real, types.int64, types.int64, types.boolean, types.boolean,
+                 types.Array(types.int64, 1, "C"), vector, matrix, matrix, vector,
+                 types.Array(types.int64, 1, "C"), *(types.literal(c) for c in constants))
+    return _train.compile(signature)
+
+
+@_njit(**_NO_NRT)
+def _train(params, X, Y, learning_rate, epochs, n_batch, shuffled, bias_mean, state, costs, a, g, grad, order,
+           n_in, n_hid, n_out, act_hid, act_out, loss):
+    """The loop of :func:`bpfast.kernels._epochs` for a net of one hidden layer.
+
+    ``a`` holds the units of each sample of a batch (input, hidden, output side
+    by side) and ``g`` their ``dC/dz``; the last six arguments are literals.
+    """
+    numba.literally(n_in)
+    numba.literally(n_hid)
+    numba.literally(n_out)
+    numba.literally(act_hid)
+    numba.literally(act_out)
+    numba.literally(loss)
+    n = X.shape[0]
+    reuse = n_batch == n and not shuffled
+    cost = params.dtype.type(0)
+    for e in range(epochs):
+        for r in range(n):
+            order[r] = r
+        if shuffled:
+            shuffle(order, state)
+        for start in range(0, n, n_batch):
+            cost = _step(params, X, Y, order[start:min(start + n_batch, n)], learning_rate, bias_mean, a, g,
+                         grad, n_in, n_hid, n_out, act_hid, act_out, loss)
+        if reuse and e > 0:
+            costs[e - 1] = cost
+        if not reuse or e == epochs - 1:
+            total = params.dtype.type(0)
+            for start in range(0, n, n_batch):         # in batches, as kernels.total_cost
+                rows = order[start:min(start + n_batch, n)]
+                for r in range(rows.shape[0]):
+                    rows[r] = start + r
+                total += _forward_cost(params, X, Y, rows, a, n_in, n_hid, n_out, act_hid, act_out)
+            if loss == MSE:
+                total /= params.dtype.type(n * n_out)
+            costs[e] = total
+
+
+@numba.njit(inline="always", **_NO_NRT)
+def _forward_cost(params, X, Y, rows, a, n_in, n_hid, n_out, act_hid, act_out):
+    """(5)/(6) and (11) for both layers, then (2) summed over the samples ``X[rows]``."""
+    one = params.dtype.type(1)
+    b1 = n_in * n_hid                                  # layer 0: weights (n_hid rows of n_in), biases
+    w2 = b1 + n_hid                                    # layer 1: weights (n_out rows of n_hid), biases
+    b2 = w2 + n_hid * n_out
+    total = one - one
+    for s in range(rows.shape[0]):
+        r = rows[s]
+        for j in range(n_in):                          # a^0 = x
+            a[s, j] = X[r, j]
+        for k in range(n_hid):                         # (5)/(6), (11): hidden layer
+            acc = params[b1 + k]
+            for j in range(n_in):
+                acc += a[s, j] * params[k * n_in + j]
+            a[s, n_in + k] = _activate_scalar(acc, act_hid, one)
+        for k in range(n_out):                         # (5)/(6), (11): output layer
+            acc = params[b2 + k]
+            for j in range(n_hid):
+                acc += a[s, n_in + j] * params[w2 + k * n_hid + j]
+            a[s, n_in + n_hid + k] = _activate_scalar(acc, act_out, one)
+        for k in range(n_out):                         # (2)
+            d = a[s, n_in + n_hid + k] - Y[r, k]
+            total += d * d
+    return total
+
+
+@numba.njit(inline="always", **_NO_NRT)
+def _step(params, X, Y, rows, learning_rate, bias_mean, a, g, grad, n_in, n_hid, n_out, act_hid, act_out, loss):
+    """One step on ``X[rows]``, as :func:`bpfast.kernels._step`; returns the cost before it."""
+    one = params.dtype.type(1)
+    zero = one - one
+    n_rows = rows.shape[0]
+    b1 = n_in * n_hid
+    w2 = b1 + n_hid
+    b2 = w2 + n_hid * n_out
+    u_out = n_in + n_hid
+    cost = _forward_cost(params, X, Y, rows, a, n_in, n_hid, n_out, act_hid, act_out)
+    scale = one
+    if loss == MSE:
+        count = params.dtype.type(n_rows * n_out)
+        cost /= count
+        scale = one / count
+    for p in range(params.shape[0]):
+        grad[p] = zero
+    for s in range(n_rows):
+        r = rows[s]
+        for k in range(n_out):                         # (13) dC/da_k = 2 (a_k - y_k), times (12)
+            d = (scale + scale) * (a[s, u_out + k] - Y[r, k])
+            g[s, u_out + k] = _derivative(a[s, u_out + k], act_out, one) * d
+        for j in range(n_hid):                         # (15) with the old weights, then (12)
+            acc = zero
+            for k in range(n_out):
+                acc += params[w2 + k * n_hid + j] * g[s, u_out + k]
+            g[s, n_in + j] = _derivative(a[s, n_in + j], act_hid, one) * acc
+        for k in range(n_out):                         # (22) and (21), output layer: a sum over
+            grad[b2 + k] += g[s, u_out + k]            # the samples, in their order
+            for j in range(n_hid):
+                grad[w2 + k * n_hid + j] += a[s, n_in + j] * g[s, u_out + k]
+        for k in range(n_hid):                         # (22) and (21), hidden layer
+            grad[b1 + k] += g[s, n_in + k]
+            for j in range(n_in):
+                grad[k * n_in + j] += a[s, j] * g[s, n_in + k]
+    bias_step = learning_rate * (one / params.dtype.type(n_rows) if bias_mean else one)
+    for p in range(b1):                                # the update, weights then biases of each layer
+        params[p] -= learning_rate * grad[p]
+    for p in range(b1, w2):
+        params[p] -= bias_step * grad[p]
+    for p in range(w2, b2):
+        params[p] -= learning_rate * grad[p]
+    for p in range(b2, b2 + n_out):
+        params[p] -= bias_step * grad[p]
+    return cost
+
