@@ -83,6 +83,11 @@ def problem_data(problem, dtype):
     return cast[0], cast[1], cast[2:2 + k], cast[2 + k:]
 
 
+def fits_tiny(problem):
+    """Whether ``MLP.fit`` trains this problem's net with :mod:`bpfast.tiny` (its shape compiled in)."""
+    return tiny.eligible(K.layer_table(problem.layer_sizes, problem.activations)[0], LOSSES[problem.loss])
+
+
 def available_backends():
     """The backends importable here (torch and jax are optional)."""
     found = ["loops", "loops-parallel", "vectorized"]
@@ -410,6 +415,8 @@ def run_grid(problems, backends, dtypes, repeats=7, progress=None):
         for dtype in dtypes:
             runners = {}
             for backend in backends:
+                if whole and backend == "loops-parallel" and fits_tiny(problem):
+                    continue                          # fit runs the same kernel at any thread count
                 if progress is not None:
                     progress(f"{name} {dtype} {backend}")
                 if backend in have:
