@@ -102,6 +102,7 @@ class MLP:
         self._dtype = DTYPES[V.dtype_name(dtype)]
         self._layers, self._n_params, _ = K.layer_table(sizes, self._activations)
         self._loss_code = LOSSES[loss]
+        self._tiny = tiny.eligible(self._layers, self._loss_code)   # fit runs bpfast.tiny
         self._state = _shuffle_state(seed)
 
     # ---------------------------------------------------------------- attributes
@@ -430,7 +431,7 @@ class MLP:
 
     def _fit_loops(self, params, X, Y, lr, epochs, batch_size, shuffled, bias_mean, state, costs,
                    threads):
-        if tiny.eligible(self._layers, self._loss_code):  # a few weights: threads would not help
+        if self._tiny:                                # a few weights: threads would not help
             tiny.train(params, self._layers, self._loss_code, X, Y, lr, epochs, batch_size, shuffled,
                        bias_mean, state, costs)
             return

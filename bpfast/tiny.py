@@ -38,9 +38,9 @@ def train(params, layers, loss, X, Y, learning_rate, epochs, batch_size, shuffle
     compiles (or loads from the cache) a kernel for it.
     """
     dtype = params.dtype
-    n_in, n_hid, n_out = int(layers[0, N_IN]), int(layers[0, N_OUT]), int(layers[1, N_OUT])
-    act_hid, act_out = int(layers[0, ACT]), int(layers[1, ACT])
-    key = (dtype.char, n_in, n_hid, n_out, act_hid, act_out, int(loss))
+    hidden, output = layers.tolist()
+    n_in, n_hid, n_out = hidden[N_IN], hidden[N_OUT], output[N_OUT]
+    key = (dtype.char, n_in, n_hid, n_out, hidden[ACT], output[ACT], int(loss))
     kernel = _compiled.get(key)
     if kernel is None:
         kernel = _compiled[key] = _compile(dtype, key[1:])
@@ -48,7 +48,7 @@ def train(params, layers, loss, X, Y, learning_rate, epochs, batch_size, shuffle
     a = np.empty((n_batch, n_in + n_hid + n_out), dtype=dtype)
     kernel(params, X, Y, dtype.type(learning_rate), epochs, n_batch, bool(shuffled), bool(bias_mean), state,
            costs, a, np.empty_like(a), np.empty_like(params), np.empty(X.shape[0], dtype=np.int64),
-           n_in, n_hid, n_out, act_hid, act_out, int(loss))
+           *key[1:])
 
 
 _compiled = {}
