@@ -404,11 +404,14 @@ def bench_command(args):
         print(f"not installed, left out: {', '.join(missing)} (pip install 'bpfast[compare]' for "
               f"torch, 'bpfast[jax]' for jax)")
     if not results:
-        print("bpfast bench: error: none of the chosen backends is installed", file=sys.stderr)
+        why = ("none of the chosen backends is installed" if len(missing) == len(args.backends) else
+               "nothing to time: loops-parallel is left out for article (fit runs bpfast.tiny at any "
+               "thread count); choose --backends loops")
+        print(f"bpfast bench: error: {why}", file=sys.stderr)
         return 2
     print(bench.format_table(results))
-    print("vs NumPy: NumPy's time / this backend's (above 1: faster than NumPy). loops speed-up: "
-          "this backend's time / the faster loops variant's.")
+    print("vs NumPy: NumPy's time / this backend's (above 1: faster than NumPy). loops speed-up, for "
+          "the peers: this backend's time / the faster loops variant's.")
     if "article" in args.problems and "loops-parallel" in args.backends:
         print("article: fit trains a net this small with the kernel compiled for its shape "
               "(bpfast.tiny) at any thread count, so loops-parallel is left out.")

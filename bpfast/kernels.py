@@ -215,8 +215,8 @@ def _activate(x, act, one):
         return _sigmoid(x, one)
     if act == TANH:
         return math.tanh(x)
-    if act == RELU:
-        return x if x > 0 else one - one
+    if act == RELU:                                    # NaN stays NaN (as np.maximum), so a
+        return one - one if x <= 0 else x              # diverged fit shows in its cost
     return x                                           # IDENTITY
 
 
@@ -485,7 +485,7 @@ def _bias_activation(params, b0, n_out, act, z, a, u_out, s_lo, s_hi):
             _softmax(zs, as_)
         elif act == RELU:
             for k in range(n_out):
-                as_[k] = max(zs[k], one - one)
+                as_[k] = _activate(zs[k], RELU, one)
         else:
             for k in range(n_out):
                 as_[k] = _activate(zs[k], act, one)
@@ -591,8 +591,8 @@ def loss_delta(layers, loss, Y, rows, z, a, delta, gz):
     scale = one
     if loss == MSE:
         count = a.dtype.type(n_rows * n_out)
-        cost /= count                                  # exactly as total_cost does it
-        scale = one / count
+        scale = one / count                            # times the reciprocal, as total_cost: with
+        cost *= scale                                  # 'arcp' a division may or may not become one
     for s in range(n_rows):
         r = rows[s]
         if loss == CROSS_ENTROPY:
@@ -805,7 +805,7 @@ def total_cost(params, layers, loss, X, Y, seq, z, a):
         forward(params, layers, X, rows, z, a)
         total += loss_sum(layers, loss, Y, rows, z, a)
     if loss == MSE:
-        total /= z.dtype.type(n * layers[layers.shape[0] - 1, N_OUT])
+        total *= z.dtype.type(1) / z.dtype.type(n * layers[layers.shape[0] - 1, N_OUT])   # as loss_delta
     return total
 
 

@@ -109,7 +109,7 @@ def _train(params, X, Y, learning_rate, epochs, n_batch, shuffled, bias_mean, st
                     rows[r] = start + r
                 total += _forward_cost(params, X, Y, rows, a, n_in, n_hid, n_out, act_hid, act_out)
             if loss == MSE:
-                total /= params.dtype.type(n * n_out)
+                total *= params.dtype.type(1) / params.dtype.type(n * n_out)   # as kernels.total_cost
             costs[e] = total
 
 
@@ -155,8 +155,8 @@ def _step(params, X, Y, rows, learning_rate, bias_mean, a, g, grad, n_in, n_hid,
     scale = one
     if loss == MSE:
         count = params.dtype.type(n_rows * n_out)
-        cost /= count
         scale = one / count
+        cost *= scale                                  # as kernels.loss_delta
     for p in range(params.shape[0]):
         grad[p] = zero
     for s in range(n_rows):

@@ -87,6 +87,16 @@ def test_bench_without_a_loops_backend_prints_a_table(capsys):
     assert "article  float64  vectorized" in capsys.readouterr().out
 
 
+def test_bench_article_parallel_only_says_why_nothing_ran(capsys):
+    """Regression: it said "none of the chosen backends is installed"; loops-parallel is, but the
+    article's fit runs bpfast.tiny at any thread count, so the bench leaves it out."""
+    argv = ["bench", "--problems", "article", "--backends", "loops-parallel", "--dtypes", "float64",
+            "--repeats", "1", "--no-progress"]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert "loops-parallel is left out for article" in err and "not installed" not in err
+
+
 @pytest.mark.skipif(not os.path.exists("/proc/self/clear_refs"), reason="reads /proc: Linux only")
 def test_bench_memory_measures_a_fit_in_a_fresh_process(capsys):
     """The peak of a fit covers at least z and a of the non-input units and the gradients it

@@ -667,3 +667,18 @@ def test_parallel_kernels_called_directly_from_a_warm_cache(tmp_path):
         done = subprocess.run([sys.executable, "-c", _PARALLEL_CALL, which], env=env,
                               capture_output=True, text=True, timeout=300)
         assert done.returncode == 0 and done.stdout.strip() == "ok", (which, done.returncode, done.stderr[-500:])
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize("sizes", [(4, 5, 3), (4, 40, 3)], ids=["literal loops", "blocked sums"])
+def test_relu_keeps_nan_11(sizes, dtype):
+    """Regression: relu(NaN) was 0 in the loops (np.maximum gives NaN), so a diverged fit
+    kept a finite cost and its NaN weights went unreported."""
+    net = MLP(sizes, activation="relu", loss="sse", dtype=dtype, seed=5)
+    params, layers = net.packed()
+    params[0] = np.nan                                 # w^0 of hidden unit 0: z^0_0 is NaN
+    X = np.ones((3, sizes[0]), dtype=dtype)
+    z, a = K.allocate(layers, 3, net.dtype)[:2]
+    K.forward(params, layers, X, np.arange(3), z, a)
+    assert np.isnan(a[:, sizes[0]]).all()              # a^1_0 = relu(NaN)
+    assert np.isnan(a[:, layers[-1, K.U_OUT]:]).all()  # and every output after it

@@ -214,6 +214,21 @@ def test_callback_bit_identical_full_batch(backend):
     assert [c for _, c in seen] == costs.tolist()
 
 
+@pytest.mark.parametrize("sizes", [(11, 11, 11), (11, 11, 11, 11)], ids=["tiny", "general"])
+def test_callback_costs_bit_identical_with_mse_2(sizes):
+    """Regression: with mse, a full-batch fit without callback takes each cost from the next
+    step (times 1 / count) and with one from a separate pass (a division): 1 ulp apart."""
+    rng = np.random.default_rng(7)
+    X, Y = rng.normal(size=(17, 11)), rng.uniform(size=(17, 11))
+    runs = []
+    for callback in (None, lambda e, c: None):
+        net = MLP(sizes, activation="identity", loss="mse", seed=3)
+        runs.append((net.fit(X, Y, learning_rate=0.01, epochs=7, callback=callback), net))
+    (plain, a), (called, b) = runs
+    assert np.array_equal(plain, called)
+    assert params_equal(a, b)
+
+
 @pytest.mark.parametrize("backend", ["loops", "vectorized"])
 def test_callback_bit_identical_shuffled_minibatches(backend):
     net, X, Y = small_problem(n=10)
