@@ -321,7 +321,7 @@ class MLP:
         z, a, delta, gz = self._buffers(n)
         grad = np.empty_like(self._params)
         rows = np.arange(n)
-        work = np.empty(K.work_size(self._layers, n), dtype=self.dtype)
+        work = np.empty(K.work_size(self._layers, n, self.dtype.itemsize), dtype=self.dtype)
         with self._running() as kernels:
             kernels.forward(self._params, self._layers, X, rows, z, a)
             cost = K.loss_delta(self._layers, self._loss_code, Y, rows, z, a, delta, gz)

@@ -197,7 +197,7 @@ def loop_pass(net, X, Y, kernels=K):
     z, a, delta, gz = K.allocate(layers, n, dtype)
     assert z.shape == (n, n_units)
     grad = np.full_like(params, np.nan)               # backward must overwrite every entry
-    work = np.full(K.work_size(layers, n), np.nan, dtype=dtype)
+    work = np.full(K.work_size(layers, n, np.dtype(dtype).itemsize), np.nan, dtype=dtype)  # no spare
     kernels.forward(params, layers, X, rows, z, a)
     cost = K.loss_delta(layers, LOSSES[net.loss], Y, rows, z, a, delta, gz)
     kernels.backward(params, layers, n, z, a, delta, gz, grad, work)

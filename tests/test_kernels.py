@@ -619,11 +619,14 @@ def test_kernels_compile_without_a_writable_cache():
 
 
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
-@pytest.mark.parametrize("batch", [K._CHUNK - 1, K._CHUNK, 2 * K._CHUNK + 5])
-def test_sums_over_samples_cross_chunk_edges_21_22_and_training_in_z(batch, dtype):
-    """(21)/(22) sum over the samples _CHUNK at a time on big layers: the gradients equal the
-    naive oracle's at the chunk edges, serial and parallel. Training (which overwrites z with
-    delta and dC/dz on the way back) then equals the matrix form step for step."""
+@pytest.mark.parametrize("edge", [-1, 0, "two chunks and 5"])
+def test_sums_over_samples_cross_chunk_edges_21_22_and_training_in_z(edge, dtype):
+    """(21)/(22) sum over the samples _CHUNK_BYTES per unit at a time on big layers (128
+    float64, 256 float32 samples): the gradients equal the naive oracle's at the chunk edges,
+    serial and parallel. Training (which overwrites z with delta and dC/dz on the way back)
+    then equals the matrix form step for step."""
+    chunk = K._CHUNK_BYTES // np.dtype(dtype).itemsize
+    batch = 2 * chunk + 5 if edge == "two chunks and 5" else chunk + edge
     rng = np.random.default_rng(batch)
     sizes, acts = [20, 16, 12, 3], ["relu", "tanh", "softmax"]      # 320 and 192 weights: blocked
     net = MLP(sizes, activation=acts, loss="cross_entropy", seed=batch, dtype=dtype)
@@ -639,6 +642,18 @@ def test_sums_over_samples_cross_chunk_edges_21_22_and_training_in_z(batch, dtyp
     matrix = twin.fit(X.astype(dtype), Y.astype(dtype), learning_rate=0.05, epochs=3, backend="vectorized")
     assert_close(loops, matrix, net.dtype, 10, "costs of the fit")
     assert_lists_close(net.weights, twin.weights, net.dtype, 10, "trained weights")
+
+
+def test_work_size_holds_one_chunk_of_1_kib_per_unit_and_defaults_to_float32s():
+    """The work space of (21)/(22) holds a chunk of samples of 1 KiB per unit: 128 float64, 256
+    float32; without an itemsize it is float32's, which is enough for float64 too (the README
+    example allocates it so)."""
+    layers, _, _ = K.layer_table([784, 128, 10], ["sigmoid", "softmax"])
+    assert K.work_size(layers, 1000, 8) == (784 + 128) * 128
+    assert K.work_size(layers, 1000, 4) == (784 + 128) * 256
+    assert K.work_size(layers, 1000) == K.work_size(layers, 1000, 4)
+    assert K.work_size(layers, 100, 4) == (784 + 128) * 100
+    assert K.scratch(layers, 1000, np.float32).shape[0] - K.scratch(layers, 1000).shape[0] == 128 * 912
 
 
 _PARALLEL_CALL = """
