@@ -114,6 +114,7 @@ _CHUNK_BYTES = 1024   # bytes per unit of a transposed block of samples of the s
                       # (128 doubles, 256 floats: it bounds the work space; see _backward_big)
 _SMALL = 128       # layers with fewer weights use the literal loops, not the blocked sums
 _SHORT = 8         # loops over fewer units do not vectorize
+_FEW = 16          # (15) sums over fewer outputs k add their terms one k at a time (_delta_few)
 
 
 # ------------------------------------------------------------------ layout (Python)
@@ -714,6 +715,12 @@ def _backward_big(params, layer, act_below, n_rows, a, delta, gz, grad, work):
         _row_sums(gz_t, n_out, m, grad, layer[B_OFF], s0)   # (22): dC/db_k = sum_s g'(z_k) delta_k
     if act_below < 0:
         return                                         # no delta for the input layer
+    if n_out < _FEW:                                   # (15) and (12), the terms k added one by one
+        if n_rows <= _ROWS:
+            _delta_few(params, w0, n_in, n_out, a, delta, gz, u_in, u_out, act_below, _int(0), n_rows)
+        else:
+            _delta_few_tasks(params, w0, n_in, n_out, a, delta, gz, u_in, u_out, act_below, n_rows)
+        return
     # (15): delta_j = sum_k of the (14.x) path terms w_jk g'(z_k) delta_k
     w_t = work[:n_in * n_out]
     _transpose(params, w0, n_in, n_out, n_in, w_t)     # w_t[j, k] = w_jk
@@ -730,6 +737,54 @@ def _gz_below_tasks(a, delta, gz, u, n, act, n_rows):
     """:func:`_gz_below` in tasks of ``_ROWS`` samples (a ``prange``)."""
     for c in prange((n_rows + _ROWS - 1) // _ROWS):
         _gz_below(a, delta, gz, u, n, act, c * _ROWS, min(c * _ROWS + _ROWS, n_rows))
+
+
+@jit
+def _delta_few(params, w0, n_in, n_out, a, delta, gz, u_in, u_out, act, s_lo, s_hi):
+    """(15) and (12) one layer down, for samples s_lo..s_hi-1, when the layer has few outputs.
+
+    A sum over fewer than ``_FEW`` terms k is too short for the blocked sums; here the
+    terms are added one k at a time to the whole row of delta, each a loop over j that
+    runs along the stored row ``w_{.k}`` (contiguous) and vectorizes. Four terms per
+    pass over the row, still added in the order of k. ``delta`` and ``gz`` may be the
+    same buffer (as in training).
+    """
+    one = a.dtype.type(1)
+    for s in range(s_lo, s_hi):
+        d = delta[s, u_in:u_in + n_in]
+        g = gz[s, u_out:u_out + n_out]
+        w = params[w0:w0 + n_in]
+        g0 = g[0]
+        for j in range(n_in):                          # (15): the term k = 0 ...
+            d[j] = w[j] * g0
+        k = 1
+        while k + 4 <= n_out:                          # ... + w_jk g'(z_k) delta_k, k in order
+            wa = params[w0 + k * n_in:w0 + (k + 1) * n_in]
+            wb = params[w0 + (k + 1) * n_in:w0 + (k + 2) * n_in]
+            wc = params[w0 + (k + 2) * n_in:w0 + (k + 3) * n_in]
+            wd = params[w0 + (k + 3) * n_in:w0 + (k + 4) * n_in]
+            ga, gb, gc, gd = g[k], g[k + 1], g[k + 2], g[k + 3]
+            for j in range(n_in):
+                d[j] = (((d[j] + wa[j] * ga) + wb[j] * gb) + wc[j] * gc) + wd[j] * gd
+            k += 4
+        while k < n_out:
+            wa = params[w0 + k * n_in:w0 + (k + 1) * n_in]
+            ga = g[k]
+            for j in range(n_in):
+                d[j] += wa[j] * ga
+            k += 1
+        as_ = a[s, u_in:u_in + n_in]
+        gs = gz[s, u_in:u_in + n_in]
+        for j in range(n_in):                          # (12) one layer down
+            gs[j] = _derivative(as_[j], act, one) * d[j]
+
+
+@jit
+def _delta_few_tasks(params, w0, n_in, n_out, a, delta, gz, u_in, u_out, act, n_rows):
+    """:func:`_delta_few` in tasks of ``_ROWS`` samples (a ``prange``)."""
+    for c in prange((n_rows + _ROWS - 1) // _ROWS):
+        _delta_few(params, w0, n_in, n_out, a, delta, gz, u_in, u_out, act, c * _ROWS,
+                   min(c * _ROWS + _ROWS, n_rows))
 
 
 @jit
@@ -908,6 +963,7 @@ def _parallel_variants(names):
 #: with the signatures of their serial twins; threads come from ``numba.set_num_threads``.
 parallel = _parallel_variants([
     "_gemm_panels", "_gemm_nt", "_transpose", "_row_sums", "_bias_activation_tasks", "_gz_below_tasks",
+    "_delta_few_tasks",
     "_layer_big", "_backward_big", "_backward_layer", "forward", "backward", "_step", "train_step", "total_cost",
     "_epochs", "train"])
 # Start Numba's thread pool now, at import. A parallel loop inside a kernel that is not itself

@@ -644,6 +644,33 @@ def test_sums_over_samples_cross_chunk_edges_21_22_and_training_in_z(edge, dtype
     assert_lists_close(net.weights, twin.weights, net.dtype, 10, "trained weights")
 
 
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize("sizes, acts, batch", [
+    ([64, 32, 10], ["sigmoid", "softmax"], 7),                      # the digits net, one task
+    ([64, 32, 10], ["tanh", "softmax"], 200),                        # tasks of _ROWS samples
+    ([9, 40, 15, 2], ["relu", "sigmoid", "identity"], 70),           # 15 outputs: 3 x 4 terms + 2
+    ([9, 40, 16, 2], ["tanh", "sigmoid", "identity"], 70),           # 16: the blocked sums again
+])
+def test_delta_of_layers_with_few_outputs_15_12(sizes, acts, batch, dtype):
+    """(15) and (12) below a big layer with fewer than K._FEW outputs add the terms k one by
+    one (K._delta_few): delta and dC/dz of the hidden units equal the naive oracle's, serial
+    and parallel, and the parallel ones are bit-identical to the serial ones."""
+    rng = np.random.default_rng(batch)
+    loss = "cross_entropy" if acts[-1] == "softmax" else "mse"
+    net = MLP(sizes, activation=acts, loss=loss, seed=batch, dtype=dtype)
+    X = rng.standard_normal((batch, sizes[0]))
+    Y = np.eye(sizes[-1])[rng.integers(0, sizes[-1], batch)]
+    oracle = naive.backprop(net.weights, net.biases, acts, loss, X, Y)
+    serial, parallel = (loop_pass(net, X, Y, kernels=kernels) for kernels in (K, K.parallel))
+    for got in (serial, parallel):
+        assert_lists_close(got["delta"], oracle["delta"], net.dtype, 4, "delta (15)")
+        assert_lists_close(got["dz"], oracle["dz"], net.dtype, 4, "dC/dz (12)")
+        assert_lists_close(got["grad_w"], oracle["grad_w"], net.dtype, 4, "dC/dw (21)")
+    for name in ("delta", "dz", "grad_w"):
+        for s, p in zip(serial[name], parallel[name]):
+            np.testing.assert_array_equal(s, p, err_msg=name)
+
+
 def test_work_size_holds_one_chunk_of_1_kib_per_unit_and_defaults_to_float32s():
     """The work space of (21)/(22) holds a chunk of samples of 1 KiB per unit: 128 float64, 256
     float32; without an itemsize it is float32's, which is enough for float64 too (the README
