@@ -5,6 +5,7 @@ Every message names the argument, what was expected and what was given.
 
 import numbers
 import os
+import sys
 
 import numpy as np
 
@@ -150,8 +151,14 @@ def array(name, value, dtype, n_columns, *, one_column_1d=False):
     """Coerce ``value`` to a finite, C-contiguous 2-D array of ``dtype`` with ``n_columns`` columns.
 
     A 1-D array is accepted only when ``one_column_1d`` is true and
-    ``n_columns == 1``; it becomes a column (never broadcast).
+    ``n_columns == 1``; it becomes a column (never broadcast). A read-only array
+    is copied: Numba would compile every kernel once more for it (7 s, measured).
     """
+    ma = sys.modules.get("numpy.ma")                   # loaded if a masked array can exist
+    if ma is not None and isinstance(value, ma.MaskedArray):
+        raise TypeError(f"{name} must be a plain array; got a masked array, whose mask bpfast would "
+                        f"ignore. Fill or drop the masked values first ({name}.filled(value) or "
+                        f"{name}[~{name}.mask.any(axis=1)].data)")
     if isinstance(value, np.ndarray):
         arr = value
     else:
@@ -183,10 +190,12 @@ def array(name, value, dtype, n_columns, *, one_column_1d=False):
         raise ValueError(f"{name} must have {n_columns} columns (shape (n_samples, {n_columns})); "
                          f"got shape {arr.shape}")
     _finite(name, arr)
-    if arr.dtype == dtype and arr.flags.c_contiguous:   # the common case: nothing to convert
+    if arr.dtype == dtype and arr.flags.c_contiguous and arr.flags.writeable:   # the common case
         return arr
     with np.errstate(over="ignore"):
         out = np.ascontiguousarray(arr, dtype=dtype)
+    if not out.flags.writeable:
+        out = out.copy()
     if arr.dtype.kind == "f" and out.dtype.itemsize < arr.dtype.itemsize:   # float64 -> float32
         _finite(name, out, after=out.dtype)
     return out

@@ -53,7 +53,7 @@ def _fraction(text):
 
 def _widths(text):
     try:
-        widths = [int(w) for w in text.split(",") if w.strip()]
+        widths = [int(w) for w in text.split(",")]
     except ValueError:
         widths = []
     if not widths or any(w < 1 for w in widths):
@@ -133,6 +133,9 @@ def demo(args):
 # ---------------------------------------------------------------------- train
 def _load(args):
     if args.data == "digits":
+        if args.target is not None:
+            raise ValueError(f"--target picks the target column of a CSV file; the bundled digits have "
+                             f"their own (got --target {args.target!r})")
         return datasets.load_digits(), "UCI digits (bundled, CC BY 4.0)"
     target = args.target
     if target is not None and target.lstrip("-").isdigit():

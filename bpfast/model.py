@@ -2,9 +2,11 @@
 
 Every public method validates its input first (see :mod:`bpfast._validate`)
 and only then calls a kernel, so bad input raises a clear ``ValueError`` or
-``TypeError`` and never reaches Numba. ``fit`` trains a copy of the parameter
-buffer and commits it only when training returns, so a failed call leaves the
-network exactly as it was.
+``TypeError`` and never reaches Numba, so a call that fails leaves the network
+exactly as it was. Past validation ``fit`` trains the parameters in place (no
+copy: the memory of a fit stays what backprop needs). The compiled loops cannot
+be interrupted: a Ctrl-C during them takes effect when they return, and the
+epochs they ran are kept, with the shuffle stream that goes with them.
 """
 
 import contextlib
@@ -167,6 +169,10 @@ class MLP:
                 biases[i] = np.asarray(value)
             except ValueError as err:
                 raise ValueError(f"biases[{i}] must be a 1-D array; got {err}") from None
+        for name, arrays in (("weights", weights), ("biases", biases)):
+            for i, arr in enumerate(arrays):
+                if arr.dtype.kind not in "biuf":
+                    raise TypeError(f"{name}[{i}] must hold real numbers; got dtype {arr.dtype}")
         expected = None if sizes is None else list(zip(sizes[:-1], sizes[1:]))
         if expected is not None and [np.shape(w) for w in weights] != expected:
             raise ValueError(f"weights must have shapes {expected} for layer_sizes {sizes}; got "
@@ -408,8 +414,14 @@ class MLP:
                              f"{self.dtype.name}; got {learning_rate!r}, which becomes {lr}")
         run = self._fit_loops if backend == "loops" else self._fit_vectorized
         if callback is None:
-            # Past validation the kernels cannot fail: they train the parameters in place.
-            run(self._params, X, Y, lr, epochs, batch_size, shuffled, bias_mean, state, costs, threads)
+            # Past validation the kernels cannot fail: they train the parameters in place. Only
+            # an interrupt (Ctrl-C) can arrive, after the compiled run: the shuffle state then
+            # still moves on with the parameters it trained.
+            try:
+                run(self._params, X, Y, lr, epochs, batch_size, shuffled, bias_mean, state, costs, threads)
+            finally:
+                if seed is None:
+                    self._state = int(state[0])
         else:
             # The callback sees the network as trained so far (and may replace its parameters);
             # if it raises, the parameters and the shuffle state go back to where fit found them.
@@ -422,11 +434,12 @@ class MLP:
             except BaseException:
                 self._params = before
                 raise
-        if seed is None:
-            self._state = int(state[0])
+            if seed is None:
+                self._state = int(state[0])
         if not np.isfinite(costs).all():
             warnings.warn("the cost became NaN or inf during fit: the learning rate is probably too "
-                          "large for this data", RuntimeWarning, stacklevel=2)
+                          "large for this data, or X is too large in scale (standardise it)",
+                          RuntimeWarning, stacklevel=2)
         return costs
 
     def _fit_loops(self, params, X, Y, lr, epochs, batch_size, shuffled, bias_mean, state, costs,
@@ -487,7 +500,10 @@ class MLP:
                 and os.path.exists(os.fspath(path) + ".npz"):
             path = os.fspath(path) + ".npz"
         try:
-            with np.load(path, allow_pickle=False) as f:
+            f = np.load(path, allow_pickle=False)
+            if not hasattr(f, "files"):                # an .npy file: one array, not an archive
+                raise ValueError(f"it holds one {type(f).__name__} (an .npy file), not an .npz archive")
+            with f:
                 entries = {name: f[name] for name in f.files}
         except (OSError, ValueError, EOFError, zipfile.BadZipFile, AttributeError, TypeError) as err:
             if isinstance(err, FileNotFoundError):
@@ -503,7 +519,7 @@ class MLP:
         if str(entries.get("format", "")) != _FORMAT:
             raise bad(f"no format={_FORMAT!r} entry")
         try:
-            version = int(entries["version"])
+            raw = np.asarray(entries["version"])
             names = [str(a) for a in np.atleast_1d(entries["activations"])]
             loss = str(entries["loss"])
             ws = [entries[f"w{i}"] for i in range(len(names))]
@@ -514,6 +530,9 @@ class MLP:
             raise bad(str(err)) from None
         if not names:
             raise bad("its 'activations' entry names no layer")
+        if raw.shape != () or raw.dtype.kind not in "iu" or raw < 1:
+            raise bad(f"its version must be a positive whole number; got {raw.tolist()!r}")
+        version = int(raw)
         if version > _FORMAT_VERSION:
             raise ValueError(f"{path!s} has format version {version}; this bpfast reads up to "
                              f"{_FORMAT_VERSION}")

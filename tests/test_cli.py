@@ -38,6 +38,12 @@ def _csv(tmp_path, text):
     return str(path)
 
 
+def test_train_digits_refuses_a_target_column(capsys):
+    """--target applies to CSV files; on the bundled digits it was silently ignored."""
+    assert main(["train", "digits", "--target", "y"]) == 2
+    assert "--target picks the target column of a CSV file" in capsys.readouterr().err
+
+
 def test_train_csv_with_named_string_target(tmp_path, capsys):
     rows = ["a,b,kind"] + [f"{i % 7},{(i * 3) % 5},{'yes' if i % 2 else 'no'}" for i in range(40)]
     path = _csv(tmp_path, "\n".join(rows) + "\n")
@@ -55,6 +61,8 @@ def test_train_csv_with_one_class_is_refused_before_training(tmp_path, capsys):
 
 @pytest.mark.parametrize("argv,message", [
     (["train", "digits", "--hidden", ""], "argument --hidden: must be comma-separated positive integers"),
+    (["train", "digits", "--hidden", "32,,16"], "argument --hidden: must be comma-separated positive "
+                                                "integers such as 32 or 64,32; got '32,,16'"),
     (["train", "digits", "--epochs", "2.5"], "argument --epochs: must be a positive integer; got '2.5'"),
     (["train", "digits", "--test-size", "3"], "argument --test-size: must be a fraction between 0 and 1"),
     (["train", "digits", "--seed", "-1"], "argument --seed: must be a non-negative integer"),

@@ -1,5 +1,6 @@
 """The public API of bpfast.MLP, as documented in bpfast/model.py."""
 
+import re
 import warnings
 
 import numpy as np
@@ -341,7 +342,9 @@ def test_fit_diverging_learning_rate_warns(backend):
     X = rng.standard_normal((20, 3)) * 10
     Y = rng.standard_normal((20, 2)) * 10
     net = MLP([3, 8, 2], activation="identity", seed=0)
-    with pytest.warns(RuntimeWarning, match="learning rate"):
+    # It names both causes: the step, and the scale of X (1e308 inputs warned only of the step).
+    with pytest.warns(RuntimeWarning, match="learning rate is probably too large for this data, or X is "
+                                            r"too large in scale \(standardise it\)"):
         # NumPy's own overflow warnings (the matrix form; the loops without the JIT) may come too
         warnings.filterwarnings("ignore", message="(overflow|invalid value) encountered",
                                 category=RuntimeWarning)
@@ -504,7 +507,21 @@ def test_load_rejects_corrupt_or_foreign_files(tmp_path, content):
 def test_load_rejects_a_npy_file(tmp_path):
     path = tmp_path / "array.npy"
     np.save(path, np.ones(3))
-    with pytest.raises(ValueError, match="is not a bpfast model file"):
+    with pytest.raises(ValueError, match=r"is not a bpfast model file .*: it holds one ndarray \(an \.npy "
+                                         r"file\), not an \.npz archive"):
+        MLP.load(path)
+
+
+@pytest.mark.parametrize("version", [-1, 0, 1.7, [1, 1]])
+def test_load_rejects_a_version_that_is_not_a_positive_whole_number(tmp_path, version):
+    """A version of -1 or 1.7 loaded without complaint (int() truncated it)."""
+    path = tmp_path / "m.npz"
+    MLP([3, 2], seed=0).save(path)
+    entries = dict(np.load(path))
+    entries["version"] = np.array(version)
+    np.savez(path, **entries)
+    with pytest.raises(ValueError, match=r"its version must be a positive whole number; got "
+                                         + re.escape(repr(version))):
         MLP.load(path)
 
 

@@ -9,6 +9,7 @@ import pytest
 
 import bpfast
 from bpfast import MLP
+from bpfast import kernels as K
 from conftest import ARTICLE_X, ARTICLE_Y, make_case
 
 
@@ -371,6 +372,8 @@ def test_from_params_bad_names():
      r"weights\[1\] must be finite"),
     ([np.ones((3, 3)), np.ones((3, 2), dtype=object)], [np.zeros(3), np.zeros(2)], TypeError,
      r"weights\[1\] must hold real numbers"),
+    (["abc", np.ones((3, 2))], [np.zeros(3), np.zeros(2)], TypeError,   # was a shape error: got [()...]
+     r"weights\[0\] must hold real numbers; got dtype <U3"),
 ])
 def test_set_params_invalid_leaves_parameters_unchanged(net, weights, biases, exc, match):
     snap = snapshot(net)
@@ -446,6 +449,58 @@ def test_bool_inputs_are_numbers():
     net = MLP([3, 3, 2], seed=0)
     Xb = np.array([[True, False, True], [False, True, False]])
     assert np.array_equal(net.forward(Xb), net.forward(Xb.astype(float)))
+
+
+def test_masked_arrays_are_refused_not_unmasked(net):
+    """A masked array's mask was silently ignored: the masked values were trained on."""
+    X = np.ma.masked_array(ARTICLE_X, mask=[[1, 0, 0], [0, 0, 0]])
+    snap = snapshot(net)
+    raises(TypeError, r"X must be a plain array; got a masked array, whose mask bpfast would ignore",
+           net.fit, X, ARTICLE_Y)
+    raises(TypeError, r"Y must be a plain array; got a masked array", net.fit, ARTICLE_X,
+           np.ma.masked_array(ARTICLE_Y))
+    raises(TypeError, r"X must be a plain array", net.forward, X)
+    assert_unchanged(net, snap)
+
+
+def test_read_only_inputs_train_with_the_kernels_already_compiled():
+    """A read-only X made Numba compile every kernel once more (7 s): it is copied instead.
+    (A 3-layer net: bpfast.kernels.train, not bpfast.tiny.)"""
+    X = np.random.default_rng(0).standard_normal((20, 3))
+    Y = np.eye(2)[np.arange(20) % 2]
+    net, twin = MLP([3, 4, 4, 2], seed=1), MLP([3, 4, 4, 2], seed=1)
+    net.fit(X, Y, epochs=2, batch_size=5, seed=0)
+    compiled = len(getattr(K.train, "signatures", []))
+    X_ro, Y_ro = X.copy(), Y.copy()
+    X_ro.flags.writeable = Y_ro.flags.writeable = False
+    twin.fit(X_ro, Y_ro, epochs=2, batch_size=5, seed=0)
+    assert len(getattr(K.train, "signatures", [])) == compiled
+    assert all(np.array_equal(a, b) for a, b in zip(net.weights + net.biases, twin.weights + twin.biases))
+    assert np.array_equal(net.forward(X), twin.forward(X_ro))
+
+
+def test_an_interrupt_after_the_compiled_run_keeps_the_shuffle_stream_with_the_parameters(monkeypatch):
+    """Ctrl-C cannot stop the compiled loops: it lands when they return. The epochs they ran
+    are kept, and the shuffle stream moved on with them (it used to stay behind, so the next
+    fit shuffled as if the interrupted one had not run)."""
+    rng = np.random.default_rng(2)
+    X, Y = rng.standard_normal((12, 3)), np.eye(2)[np.arange(12) % 2]
+    plain, interrupted = MLP([3, 4, 4, 2], seed=3), MLP([3, 4, 4, 2], seed=3)
+    plain.fit(X, Y, epochs=2, batch_size=4)
+    plain.fit(X, Y, epochs=1, batch_size=4)
+    run = interrupted._fit_loops
+
+    def run_then_interrupt(*args):
+        run(*args)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(interrupted, "_fit_loops", run_then_interrupt)
+    with pytest.raises(KeyboardInterrupt):
+        interrupted.fit(X, Y, epochs=2, batch_size=4)
+    monkeypatch.undo()
+    interrupted.fit(X, Y, epochs=1, batch_size=4)
+    assert all(np.array_equal(a, b) for a, b in zip(plain.weights + plain.biases,
+                                                    interrupted.weights + interrupted.biases))
 
 
 def test_inputs_are_not_modified(net):
