@@ -508,8 +508,12 @@ class MLP:
         except (OSError, ValueError, EOFError, zipfile.BadZipFile, AttributeError, TypeError) as err:
             if isinstance(err, FileNotFoundError):
                 raise
-            why = ("it is not an .npz archive (NumPy would read it only as a pickle)"
-                   if "allow_pickle" in str(err) else str(err))
+            if "allow_pickle" not in str(err):
+                why = str(err)
+            elif isinstance(path, (str, os.PathLike)) and zipfile.is_zipfile(path):
+                why = "an entry holds Python objects (NumPy would read it only as a pickle)"
+            else:
+                why = "it is not an .npz archive (NumPy would read it only as a pickle)"
             raise ValueError(f"{path!s} is not a bpfast model file (an .npz written by MLP.save): "
                              f"{why}") from None
 

@@ -512,6 +512,17 @@ def test_load_rejects_a_npy_file(tmp_path):
         MLP.load(path)
 
 
+def test_load_names_an_entry_of_python_objects(tmp_path):
+    """An .npz with an object entry was called 'not an .npz archive'."""
+    path = tmp_path / "m.npz"
+    MLP([3, 2], seed=0).save(path)
+    entries = dict(np.load(path))
+    entries["loss"] = np.array(["sse", None], dtype=object)
+    np.savez(path, **entries)
+    with pytest.raises(ValueError, match=r"an entry holds Python objects"):
+        MLP.load(path)
+
+
 @pytest.mark.parametrize("version", [-1, 0, 1.7, [1, 1]])
 def test_load_rejects_a_version_that_is_not_a_positive_whole_number(tmp_path, version):
     """A version of -1 or 1.7 loaded without complaint (int() truncated it)."""
