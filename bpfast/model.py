@@ -169,8 +169,8 @@ class MLP:
                 biases[i] = np.asarray(value)
             except ValueError as err:
                 raise ValueError(f"biases[{i}] must be a 1-D array; got {err}") from None
-        for name, arrays in (("weights", weights), ("biases", biases)):
-            for i, arr in enumerate(arrays):
+        for name, arrays in (("weights", weights), ("biases", biases)):   # dtypes first: a string's
+            for i, arr in enumerate(arrays):                                # shape () says nothing
                 if arr.dtype.kind not in "biuf":
                     raise TypeError(f"{name}[{i}] must hold real numbers; got dtype {arr.dtype}")
         expected = None if sizes is None else list(zip(sizes[:-1], sizes[1:]))
@@ -184,8 +184,6 @@ class MLP:
         for i, (w, b) in enumerate(zip(weights, biases)):
             w, b = np.asarray(w), np.asarray(b)
             for name, arr, ndim in ((f"weights[{i}]", w, 2), (f"biases[{i}]", b, 1)):
-                if arr.dtype.kind not in "biuf":
-                    raise TypeError(f"{name} must hold real numbers; got dtype {arr.dtype}")
                 if arr.ndim != ndim or 0 in arr.shape:
                     raise ValueError(f"{name} must be a non-empty {ndim}-D array; got shape {arr.shape}")
                 if finite and arr.dtype.kind == "f" and not np.isfinite(arr).all():
