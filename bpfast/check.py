@@ -43,6 +43,13 @@ _ELEMENTWISE = ("identity", "sigmoid", "tanh", "relu")
 COMBINATIONS = tuple(combo for h in _ELEMENTWISE for combo in (
     (h, h, "sse"), (h, h, "mse"), (h, "softmax", "cross_entropy"), (h, "softmax", "sse")))
 
+# The networks with big layers that every grid adds, on every thread count: (sizes, activations,
+# loss, batch). The batches pass the chunk of samples of (21)/(22) (128 float64, 256 float32) and
+# the tasks of _ROWS samples; 12 outputs take (15) one term at a time, 40 in blocked sums.
+_BIG = (
+    ((24, 40, 12, 3), ("tanh", "sigmoid", "softmax"), "cross_entropy", 300),
+    ((20, 48, 40, 5), ("relu", "sigmoid", "identity"), "mse", 130),
+)
 # Grid sizes: (depths, largest width, largest batch, architectures per combination and dtype).
 _GRID = {
     "quick": {"depths": (1, 2, 3), "width": 6, "batch": 8, "repeats": 1},
@@ -173,7 +180,9 @@ def _describe(quick, n_cases):
     return (f"{n_cases} cases: every element-wise activation as hidden and output layer with sse and "
             f"mse, and under a softmax output with sse and cross_entropy; float64 and float32; "
             f"depths {depths[0]}-{depths[-1]}, widths 1-{grid['width']}, batches 1-{grid['batch']}, "
-            f"drawn from the seed.")
+            f"drawn from the seed; and {len(_BIG)} networks of big layers per dtype and thread count "
+            f"({', '.join('-'.join(map(str, b[0])) for b in _BIG)}, batches "
+            f"{', '.join(str(b[3]) for b in _BIG)}), which run the blocked sums and the parallel loops.")
 
 
 def thread_counts():
@@ -218,6 +227,14 @@ def _cases(quick, seed, threads):
                     cases.append({"sizes": sizes, "activation": [hidden] * (depth - 1) + [output],
                                   "loss": loss, "dtype": dtype, "threads": t, "batch": batch,
                                   "seed": net_seed})
+    # Networks with big layers (at least kernels._SMALL weights), so that the blocked sums, the
+    # work space, the chunks of samples, (15) below few outputs and every prange loop run too.
+    for sizes, activation, loss, batch in _BIG:
+        for dtype in ("float64", "float32"):
+            net_seed = int(rng.integers(2**31))
+            for t in threads:
+                cases.append({"sizes": list(sizes), "activation": list(activation), "loss": loss,
+                              "dtype": dtype, "threads": t, "batch": batch, "seed": net_seed})
     return cases
 
 

@@ -6,6 +6,7 @@ import pytest
 
 import bpfast.check as C
 from bpfast import MLP
+from bpfast import kernels as K
 from bpfast import reference as R
 from bpfast.cli import main
 
@@ -18,7 +19,8 @@ def quick():
 def test_quick_passes_and_covers_the_grid(quick):
     assert quick.passed and not quick.failures
     rows = quick.rows
-    assert len(rows) == 32 and [r.case for r in rows] == list(range(1, 33))
+    n = 32 + len(C._BIG) * 2 * len(quick.threads)
+    assert len(rows) == n and [r.case for r in rows] == list(range(1, n + 1))
     acts = {a for r in rows for a in r.activations.split("/")}
     assert acts == {"identity", "sigmoid", "tanh", "relu", "softmax"}
     assert {r.loss for r in rows} == {"sse", "mse", "cross_entropy"}
@@ -36,6 +38,18 @@ def test_quick_passes_and_covers_the_grid(quick):
         assert (r.same_as_serial is None) == (r.threads == 1)
 
 
+def test_quick_runs_big_layers_on_every_thread_count(quick):
+    """The small grid alone never reached the blocked sums, the chunks of samples or a prange
+    loop, so its parallel cases compared the serial code with itself."""
+    big = [r for r in quick.rows if any(int(a) * int(b) >= K._SMALL for a, b in
+                                        zip(r.architecture.split("-"), r.architecture.split("-")[1:]))]
+    assert len(big) == len(C._BIG) * 2 * len(quick.threads)
+    assert {r.threads for r in big} == set(quick.threads) and {r.dtype for r in big} == {"float64", "float32"}
+    assert max(r.batch for r in big) > K._CHUNK_BYTES // 4                # past float32's chunk
+    assert any(0 < int(r.architecture.split("-")[-2]) < K._FEW for r in big)   # (15) one k at a time
+    assert all(r.same_as_serial for r in big if r.threads > 1)
+
+
 def test_quick_report_is_a_table_with_tolerances(quick):
     text = str(quick)
     lines = text.splitlines()
@@ -43,11 +57,12 @@ def test_quick_report_is_a_table_with_tolerances(quick):
     for col in ("activations", "loss", "dtype", "threads", "batch", "equiv rel", "tol equiv",
                 "grad max rel", "grad mean rel", "tol grad", "result"):
         assert col in lines[header]
-    table = lines[header + 2:header + 2 + 32]
+    n = len(quick.rows)
+    table = lines[header + 2:header + 2 + n]
     assert all(line.endswith("PASS") for line in table)
     assert "rtol 1e-10, atol 1e-13" in text and "rtol 5e-05, atol 1e-06" in text
     assert f"eps {C.CHECK_EPS:g}" in text
-    assert "32 cases: 32 passed, 0 failed" in text and lines[-1] == "PASSED"
+    assert f"{n} cases: {n} passed, 0 failed" in text and lines[-1] == "PASSED"
 
 
 def test_relu_cases_stay_off_the_kink():
@@ -64,7 +79,7 @@ def test_the_grid_is_seeded():
     assert C._cases(True, 3, (1, 2)) == C._cases(True, 3, (1, 2))
     assert C._cases(True, 3, (1, 2)) != C._cases(True, 4, (1, 2))
     full = C._cases(False, 0, (1, 2))
-    assert len(full) == 16 * 3 * 2 * 2
+    assert len(full) == 16 * 3 * 2 * 2 + len(C._BIG) * 2 * 2
     assert full[0]["seed"] == full[1]["seed"] and full[0]["threads"] != full[1]["threads"]
 
 
@@ -130,4 +145,4 @@ def test_arguments_are_checked():
 def test_full_grid_passes():
     result = C.run_check(quick=False)
     assert result.passed, str(result)
-    assert len(result.rows) == 192
+    assert len(result.rows) == 192 + len(C._BIG) * 2 * len(result.threads)
