@@ -57,7 +57,7 @@ from ._config import ACTIVATIONS, JIT_OPTIONS, LOSSES, SUMS_JIT_OPTIONS
 from ._exp import exp_neg
 
 __all__ = [
-    "N_IN", "N_OUT", "W_OFF", "B_OFF", "U_IN", "U_OUT", "ACT",
+    "N_IN", "N_OUT", "W_OFF", "B_OFF", "U_IN", "U_OUT", "ACT", "NJIT_OPTIONS",
     "IDENTITY", "SIGMOID", "TANH", "RELU", "SOFTMAX", "SSE", "MSE", "CROSS_ENTROPY",
     "layer_table", "allocate", "work_size", "scratch", "pack", "unpack",
     "forward", "loss_sum", "loss_delta", "backward", "sgd_update", "train_step",
@@ -67,6 +67,13 @@ __all__ = [
 
 # Columns of the layer table.
 N_IN, N_OUT, W_OFF, B_OFF, U_IN, U_OUT, ACT = range(7)
+
+#: Compile your own ``@njit`` code that calls the kernels with ``@njit(**K.NJIT_OPTIONS)``.
+#: ``forward``, ``loss_delta``, ``backward`` and ``sgd_update`` are inlined into their caller
+#: and compile with its options: with these they compute, bit for bit, what ``MLP`` and the
+#: parallel twins compute, and a division by zero gives inf as in NumPy (plain ``@njit``
+#: raises ZeroDivisionError, e.g. on a softmax output that underflowed to 0).
+NJIT_OPTIONS = {"fastmath": JIT_OPTIONS["fastmath"], "error_model": JIT_OPTIONS["error_model"]}
 
 # Activation and loss codes (the names are in bpfast._config).
 IDENTITY = ACTIVATIONS["identity"]

@@ -671,6 +671,52 @@ def test_delta_of_layers_with_few_outputs_15_12(sizes, acts, batch, dtype):
             np.testing.assert_array_equal(s, p, err_msg=name)
 
 
+def _own_gradient(params, layers, loss, X, Y):
+    """A user's function: one pass of the inlined kernels, as from their own @njit code."""
+    n = X.shape[0]
+    rows = np.arange(n)
+    bufs = np.zeros((4, n, layers[-1, K.U_OUT] + layers[-1, K.N_OUT]), dtype=params.dtype)
+    grad = np.zeros_like(params)
+    work = np.zeros(K.work_size(layers, n), dtype=params.dtype)
+    K.forward(params, layers, X, rows, bufs[0], bufs[1])
+    K.loss_delta(layers, loss, Y, rows, bufs[0], bufs[1], bufs[2], bufs[3])
+    K.backward(params, layers, n, bufs[0], bufs[1], bufs[2], bufs[3], grad, work)
+    return grad
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_own_njit_code_with_njit_options_gives_the_bits_of_mlp_21_22(dtype):
+    """The inlined kernels take their caller's compiler options. Compiled with K.NJIT_OPTIONS,
+    a user's function gives the gradient MLP gives, bit for bit (small layers: inlined loops)."""
+    rng = np.random.default_rng(5)
+    net = MLP([4, 5, 3], activation=["tanh", "softmax"], loss="cross_entropy", seed=5, dtype=dtype)
+    X = rng.standard_normal((65, 4)).astype(dtype)
+    Y = np.eye(3, dtype=dtype)[rng.integers(0, 3, 65)]
+    params, layers = net.packed()
+    grad = numba.njit(**K.NJIT_OPTIONS)(_own_gradient)(params, layers, K.CROSS_ENTROPY, X, Y)
+    grad_w, grad_b = K.unpack(grad, layers)
+    want_w, want_b = net.gradients(X, Y)
+    for got, want in zip(grad_w + grad_b, want_w + want_b):
+        np.testing.assert_array_equal(got, want)
+
+
+@pytest.mark.skipif(numba.config.DISABLE_JIT, reason="Numba's error model: compiled code only")
+def test_own_njit_code_with_njit_options_divides_by_zero_as_numpy_13():
+    """A softmax output that underflowed to 0 where y = 1: (13) is -y/a = -inf, not a
+    ZeroDivisionError raised from the user's function (plain @njit: error_model 'python')."""
+    net = MLP([2, 3], activation="softmax", loss="cross_entropy", seed=0)
+    w, b = net.weights, net.biases
+    w[0][0, 0] = 2000.0
+    net.set_params(w, b)
+    X, Y = np.array([[1.0, 0.0]]), np.array([[0.0, 1.0, 0.0]])
+    params, layers = net.packed()
+    grad = numba.njit(**K.NJIT_OPTIONS)(_own_gradient)(params, layers, K.CROSS_ENTROPY, X, Y)
+    want_w, want_b = net.gradients(X, Y)
+    np.testing.assert_array_equal(K.unpack(grad, layers)[0][0], want_w[0])
+    with pytest.raises(ZeroDivisionError):
+        numba.njit(_own_gradient)(params, layers, K.CROSS_ENTROPY, X, Y)
+
+
 def test_work_size_holds_one_chunk_of_1_kib_per_unit_and_defaults_to_float32s():
     """The work space of (21)/(22) holds a chunk of samples of 1 KiB per unit: 128 float64, 256
     float32; without an itemsize it is float32's, which is enough for float64 too (the README
