@@ -474,8 +474,16 @@ def format_seconds(seconds):
     return f"{seconds * 1e9:.3g} ns"
 
 
-def to_json(results):
-    return json.dumps({"machine": machine(), "results": results}, indent=2)
+def to_json(results, rounds=None, load_average=None):
+    """The results as JSON, with the machine, the rounds of each median, the 1-minute load
+    average before the run, and each problem's network and batch."""
+    problems = {r["problem"] for r in results}
+    return json.dumps({
+        "machine": machine(), "rounds": rounds, "load_average_before": load_average,
+        "problems": {p.name: {"layer_sizes": list(p.layer_sizes), "batch": p.batch,
+                              "activations": list(p.activations), "loss": p.loss,
+                              "fit_steps": p.fit_steps} for p in PROBLEMS.values() if p.name in problems},
+        "results": results}, indent=2)
 
 
 def plot(results, path):

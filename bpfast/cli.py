@@ -420,7 +420,7 @@ def bench_command(args):
               "(bpfast.tiny) at any thread count, so loops-parallel is left out.")
     if args.json:
         with open(args.json, "w") as f:
-            f.write(bench.to_json(results))
+            f.write(bench.to_json(results, args.repeats, round(load, 2)))
         print(f"wrote {args.json}")
     if args.plot:
         bench.plot(results, args.plot)

@@ -85,6 +85,11 @@ def test_bench_json(tmp_path, capsys):
     data = json.loads(path.read_text())
     assert {r["backend"] for r in data["results"]} == {"loops", "vectorized"}
     assert all(r["seconds"] > 0 and r["gflops"] > 0 for r in data["results"])
+    # What a reader needs to interpret the figures: rounds, load before the run, the network
+    assert data["rounds"] == 1 and data["load_average_before"] >= 0
+    assert data["problems"] == {"article": {"layer_sizes": [3, 3, 2], "batch": 2,
+                                            "activations": ["sigmoid", "sigmoid"], "loss": "sse",
+                                            "fit_steps": 1000}}
     assert "vs NumPy" in capsys.readouterr().out
 
 
