@@ -147,6 +147,15 @@ def backend(value):
     return choice("backend", value, BACKENDS)
 
 
+def not_masked(name, value):
+    """Refuse a NumPy masked array: ``np.asarray`` would drop its mask and keep the values under it."""
+    ma = sys.modules.get("numpy.ma")                   # loaded if a masked array can exist
+    if ma is not None and isinstance(value, ma.MaskedArray):
+        raise TypeError(f"{name} must be a plain array; got a masked array, whose mask bpfast would "
+                        f"ignore. Fill or drop the masked values first ({name}.filled(value), or "
+                        f"keep the rows without a mask)")
+
+
 def array(name, value, dtype, n_columns, *, one_column_1d=False):
     """Coerce ``value`` to a finite, C-contiguous 2-D array of ``dtype`` with ``n_columns`` columns.
 
@@ -154,11 +163,7 @@ def array(name, value, dtype, n_columns, *, one_column_1d=False):
     ``n_columns == 1``; it becomes a column (never broadcast). A read-only array
     is copied: Numba would compile every kernel once more for it (7 s, measured).
     """
-    ma = sys.modules.get("numpy.ma")                   # loaded if a masked array can exist
-    if ma is not None and isinstance(value, ma.MaskedArray):
-        raise TypeError(f"{name} must be a plain array; got a masked array, whose mask bpfast would "
-                        f"ignore. Fill or drop the masked values first ({name}.filled(value) or "
-                        f"{name}[~{name}.mask.any(axis=1)].data)")
+    not_masked(name, value)
     if isinstance(value, np.ndarray):
         arr = value
     else:

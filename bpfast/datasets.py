@@ -19,6 +19,8 @@ from importlib import resources
 
 import numpy as np
 
+from . import _validate as V
+
 __all__ = ["Dataset", "load_digits", "load_csv", "train_test_split", "Standardizer", "one_hot",
            "ARTICLE_X", "ARTICLE_Y", "ARTICLE_SEED"]
 
@@ -248,6 +250,8 @@ def train_test_split(X, y, test_size=0.2, *, seed=None, stratify=True):
     TypeError
         `test_size` is not a real number.
     """
+    V.not_masked("X", X)
+    V.not_masked("y", y)
     X, y = np.asarray(X), np.asarray(y)
     if isinstance(test_size, (bool, np.bool_)) or not isinstance(test_size, numbers.Real):
         raise TypeError(f"test_size must be a float in (0, 1), got {test_size!r}")
@@ -299,6 +303,7 @@ class Standardizer:
 
     @staticmethod
     def _check(X):
+        V.not_masked("X", X)
         X = np.asarray(X, dtype=np.float64)
         if X.ndim != 2:
             raise ValueError(f"X must be 2-D of shape (n_samples, n_features), got shape {X.shape}")
@@ -382,6 +387,7 @@ def one_hot(labels, n_classes=None, dtype=np.float64):
     ValueError
         `labels` not 1-D, not whole numbers, or outside [0, n_classes).
     """
+    V.not_masked("labels", labels)
     labels = np.asarray(labels)
     if labels.ndim != 1:
         raise ValueError(f"labels must be 1-D of shape (n_samples,), got shape {labels.shape}")

@@ -265,6 +265,7 @@ def _check_net(net):
 
 def _samples(name, value, dtype, n_columns):
     """Coerce one sample (1-D) or a stack of samples (2-D) to a 2-D array, via bpfast._validate."""
+    V.not_masked(name, value)
     try:
         arr = np.asarray(value)
     except ValueError:                                   # ragged: V.array explains it

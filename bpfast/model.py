@@ -159,6 +159,9 @@ class MLP:
                 raise TypeError(f"{name} must be a list of arrays, one per layer; got "
                                 f"{type(value).__name__}")
         weights, biases = list(weights), list(biases)
+        for name, values in (("weights", weights), ("biases", biases)):
+            for i, value in enumerate(values):
+                V.not_masked(f"{name}[{i}]", value)
         for i, value in enumerate(weights):
             try:
                 weights[i] = np.asarray(value)
@@ -532,6 +535,12 @@ class MLP:
             raise bad(str(err)) from None
         if not names:
             raise bad("its 'activations' entry names no layer")
+        extra = sorted(k for k in entries if k[:1] in "wb" and k[1:].isdigit() and int(k[1:]) >= len(names))
+        if extra:
+            raise bad(f"entries {extra} belong to no layer: its 'activations' entry names {len(names)}")
+        dtypes = sorted({str(np.asarray(a).dtype) for a in ws + bs})
+        if len(dtypes) > 1:
+            raise bad(f"its weights and biases must share one dtype, as MLP.save writes them; got {dtypes}")
         if raw.shape != () or raw.dtype.kind not in "iu" or raw < 1:
             raise bad(f"its version must be a positive whole number; got {raw.tolist()!r}")
         version = int(raw)

@@ -523,6 +523,22 @@ def test_load_names_an_entry_of_python_objects(tmp_path):
         MLP.load(path)
 
 
+def test_load_rejects_layers_without_an_activation_and_mixed_dtypes(tmp_path):
+    """A file with w1/b1 but one activation loaded as a 1-layer net (layer 1 dropped); one with a
+    float32 w0 and a float64 w1 loaded as float32, rounding w1."""
+    path = tmp_path / "m.npz"
+    MLP([3, 4, 2], seed=0).save(path)
+    entries = dict(np.load(path))
+    np.savez(path, **{**entries, "activations": entries["activations"][:1]})
+    with pytest.raises(ValueError, match=r"entries \['b1', 'w1'\] belong to no layer: its 'activations' "
+                                         r"entry names 1"):
+        MLP.load(path)
+    np.savez(path, **{**entries, "w0": entries["w0"].astype(np.float32)})
+    with pytest.raises(ValueError, match=r"must share one dtype, as MLP.save writes them; got "
+                                         r"\['float32', 'float64'\]"):
+        MLP.load(path)
+
+
 @pytest.mark.parametrize("version", [-1, 0, 1.7, [1, 1]])
 def test_load_rejects_a_version_that_is_not_a_positive_whole_number(tmp_path, version):
     """A version of -1 or 1.7 loaded without complaint (int() truncated it)."""

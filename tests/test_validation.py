@@ -460,7 +460,16 @@ def test_masked_arrays_are_refused_not_unmasked(net):
     raises(TypeError, r"Y must be a plain array; got a masked array", net.fit, ARTICLE_X,
            np.ma.masked_array(ARTICLE_Y))
     raises(TypeError, r"X must be a plain array", net.forward, X)
+    masked = np.ma.masked_array(np.ones((3, 3)), mask=np.eye(3, dtype=bool))
+    raises(TypeError, r"weights\[0\] must be a plain array; got a masked array", net.set_params,
+           [masked, np.ones((3, 2))], [np.zeros(3), np.zeros(2)])
     assert_unchanged(net, snap)
+    raises(TypeError, r"weights\[0\] must be a plain array", MLP.from_params,
+           [masked, np.ones((3, 2))], [np.zeros(3), np.zeros(2)])
+    raises(TypeError, r"x must be a plain array", bpfast.explain, net, X[:1], ARTICLE_Y[:1])
+    raises(TypeError, r"labels must be a plain array", bpfast.one_hot, np.ma.masked_array([0, 1], mask=[0, 1]), 2)
+    raises(TypeError, r"X must be a plain array", bpfast.datasets.Standardizer().fit, X)
+    raises(TypeError, r"X must be a plain array", bpfast.datasets.train_test_split, X, np.array([0, 1]))
 
 
 def test_read_only_inputs_train_with_the_kernels_already_compiled():
