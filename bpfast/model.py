@@ -159,23 +159,15 @@ class MLP:
                 raise TypeError(f"{name} must be a list of arrays, one per layer; got "
                                 f"{type(value).__name__}")
         weights, biases = list(weights), list(biases)
-        for name, values in (("weights", weights), ("biases", biases)):
+        for name, values, ndim in (("weights", weights, 2), ("biases", biases, 1)):
             for i, value in enumerate(values):
                 V.not_masked(f"{name}[{i}]", value)
-        for i, value in enumerate(weights):
-            try:
-                weights[i] = np.asarray(value)
-            except ValueError as err:              # ragged nested lists
-                raise ValueError(f"weights[{i}] must be a 2-D array; got {err}") from None
-        for i, value in enumerate(biases):
-            try:
-                biases[i] = np.asarray(value)
-            except ValueError as err:
-                raise ValueError(f"biases[{i}] must be a 1-D array; got {err}") from None
-        for name, arrays in (("weights", weights), ("biases", biases)):   # dtypes first: a string's
-            for i, arr in enumerate(arrays):                                # shape () says nothing
-                if arr.dtype.kind not in "biuf":
-                    raise TypeError(f"{name}[{i}] must hold real numbers; got dtype {arr.dtype}")
+                try:
+                    values[i] = np.asarray(value)
+                except ValueError as err:          # ragged nested lists
+                    raise ValueError(f"{name}[{i}] must be a {ndim}-D array; got {err}") from None
+                if values[i].dtype.kind not in "biuf":    # before the shapes: a string's () says nothing
+                    raise TypeError(f"{name}[{i}] must hold real numbers; got dtype {values[i].dtype}")
         expected = None if sizes is None else list(zip(sizes[:-1], sizes[1:]))
         if expected is not None and [np.shape(w) for w in weights] != expected:
             raise ValueError(f"weights must have shapes {expected} for layer_sizes {sizes}; got "
@@ -538,7 +530,7 @@ class MLP:
         extra = sorted(k for k in entries if k[:1] in "wb" and k[1:].isdigit() and int(k[1:]) >= len(names))
         if extra:
             raise bad(f"entries {extra} belong to no layer: its 'activations' entry names {len(names)}")
-        dtypes = sorted({str(np.asarray(a).dtype) for a in ws + bs})
+        dtypes = sorted({str(a.dtype) for a in ws + bs})
         if len(dtypes) > 1:
             raise bad(f"its weights and biases must share one dtype, as MLP.save writes them; got {dtypes}")
         if raw.shape != () or raw.dtype.kind not in "iu" or raw < 1:
