@@ -29,6 +29,12 @@ network for sample ``s`` (input units first). For the layer that maps units
 - ``delta[s, U_OUT + k]`` is ``delta^{i+1}_k = dC/da^{i+1}_k``,
 - ``gz[s, U_OUT + k]`` is ``g'(z^i_k) * delta^{i+1}_k = dC/dz^i_k``.
 
+``z``, ``delta`` and ``gz`` hold nothing for the input units, so they may also
+leave them out: with shape ``(n_rows, n_units - n_inputs)``, unit ``u`` is
+their column ``u - n_inputs``. Each kernel tells the two apart by comparing
+their width with ``a``'s (which always has every unit). :func:`train` holds z
+so; at MNIST size that is 784 of its 922 columns less.
+
 The caller allocates every buffer (see :func:`allocate`); the kernels only
 fill them, so they never allocate inside a training step.
 
@@ -119,6 +125,7 @@ _ROWS = 64         # samples per parallel task of the element-wise loops
 _int = np.int64
 _CHUNK_BYTES = 1024   # bytes per unit of a transposed block of samples of the sums over samples
                       # (128 doubles, 256 floats: it bounds the work space; see _backward_big)
+_PANEL = 128       # units of a layer transposed at a time (evenly split, see _panel): bounds the work space
 _SMALL = 128       # layers with fewer weights use the literal loops, not the blocked sums
 _SHORT = 8         # loops over fewer units do not vectorize
 _FEW = 16          # (15) sums over fewer outputs k add their terms one k at a time (_delta_few)
@@ -165,6 +172,14 @@ def allocate(layers, n_rows, dtype=np.float64):
     return np.zeros((4, n_rows, n_units), dtype=dtype)
 
 
+@jit_inline
+def _panel(n):
+    """Width of the panels of at most ``_PANEL`` units that the transposes cut ``n`` units into:
+    even, rounded up to 4 so that the 4 x 4 sums stay whole (784 units: 7 panels of 112)."""
+    n_panels = (n + _PANEL - 1) // _PANEL
+    return min(n, ((n + n_panels - 1) // max(n_panels, 1) + 3) // 4 * 4)
+
+
 @_njit(cache=True)
 def work_size(layers, n_rows, itemsize=4):
     """Elements of scratch space :func:`backward` needs for batches of up to ``n_rows`` samples
@@ -174,9 +189,9 @@ def work_size(layers, n_rows, itemsize=4):
     for i in range(layers.shape[0]):
         n_in = layers[i, N_IN]
         n_out = layers[i, N_OUT]
-        size = max(size, (n_in + n_out) * min(n_rows, chunk))    # the transposed chunks
-        if i > 0:
-            size = max(size, n_in * n_out)                        # the transposed weights
+        size = max(size, (n_out + _panel(n_in)) * min(n_rows, chunk))   # the transposed chunks
+        if i > 0 and n_out >= _FEW:
+            size = max(size, _panel(n_in) * n_out)                        # the transposed weights
     return size
 
 
@@ -445,13 +460,14 @@ def _layer_small(params, w0, b0, n_in, n_out, act, a, u_in, z, u_out, n_rows):
     the equation, and goes straight through the activation.
     """
     one = params.dtype.type(1)
+    zu = u_out - (a.shape[1] - z.shape[1])             # z may leave out the input units
     for s in range(n_rows):
         for k in range(n_out):
             acc = params[b0 + k]
             wk = w0 + k * n_in
             for j in range(n_in):
                 acc += a[s, u_in + j] * params[wk + j]
-            z[s, u_out + k] = acc
+            z[s, zu + k] = acc
             a[s, u_out + k] = _activate_scalar(acc, act, one)
 
 
@@ -475,16 +491,17 @@ def _softmax(zs, as_):
 def _bias_activation(params, b0, n_out, act, z, a, u_out, s_lo, s_hi):
     """``z_k += b_k``, the rest of (5)/(6), then (11) ``a_k = g(z_k)``, for samples s_lo..s_hi-1."""
     one = params.dtype.type(1)
+    zu = u_out - (a.shape[1] - z.shape[1])             # z may leave out the input units
     if n_out < _SHORT and act != SOFTMAX:              # too short to vectorize: plain scalar code
         for s in range(s_lo, s_hi):
-            for k in range(u_out, u_out + n_out):
-                x = z[s, k] + params[b0 + k - u_out]
-                z[s, k] = x
-                a[s, k] = _activate_scalar(x, act, one)
+            for k in range(n_out):
+                x = z[s, zu + k] + params[b0 + k]
+                z[s, zu + k] = x
+                a[s, u_out + k] = _activate_scalar(x, act, one)
         return
     bias = params[b0:b0 + n_out]
     for s in range(s_lo, s_hi):
-        zs = z[s, u_out:u_out + n_out]                 # 1-D views: their loops vectorize
+        zs = z[s, zu:zu + n_out]                       # 1-D views: their loops vectorize
         as_ = a[s, u_out:u_out + n_out]
         for k in range(n_out):
             zs[k] += bias[k]
@@ -534,8 +551,8 @@ def _layer_big(params, layer, z, a, n_rows):
     u_out = layer[U_OUT]
     n_units = a.shape[1]
     # (5)/(6): z_k = sum_j a_j w_jk + b_k; first the sums over j, for every sample and k
-    _gemm_nt(_flat(a), layer[U_IN], n_units, params, layer[W_OFF], n_in, _flat(z), u_out, n_units,
-             n_rows, n_out, n_in, _int(0))
+    _gemm_nt(_flat(a), layer[U_IN], n_units, params, layer[W_OFF], n_in,
+             _flat(z), u_out - (n_units - z.shape[1]), z.shape[1], n_rows, n_out, n_in, _int(0))
     # ... then + b_k, and (11)
     if n_rows <= _ROWS:
         _bias_activation(params, layer[B_OFF], n_out, layer[ACT], z, a, u_out, _int(0), n_rows)
@@ -563,6 +580,7 @@ def loss_sum(layers, loss, Y, rows, z, a):
     last = layers.shape[0] - 1
     n_out = layers[last, N_OUT]
     u = layers[last, U_OUT]
+    zu = u - (a.shape[1] - z.shape[1])                 # z may leave out the input units
     total = z.dtype.type(0)
     for s in range(rows.shape[0]):
         r = rows[s]
@@ -571,13 +589,13 @@ def loss_sum(layers, loss, Y, rows, z, a):
             # log sum_m exp(z_m) = z_top - log a_top, and a_top >= 1 / n_out never underflows.
             top = 0
             for k in range(1, n_out):
-                if z[s, u + k] > z[s, u + top]:
+                if z[s, zu + k] > z[s, zu + top]:
                     top = k
-            log_norm = z[s, u + top] - math.log(a[s, u + top])
+            log_norm = z[s, zu + top] - math.log(a[s, u + top])
             for k in range(n_out):
                 y = Y[r, k]
                 if y != 0:
-                    total -= y * (z[s, u + k] - log_norm)
+                    total -= y * (z[s, zu + k] - log_norm)
         else:
             for k in range(n_out):                     # (2)
                 d = a[s, u + k] - Y[r, k]
@@ -598,6 +616,8 @@ def loss_delta(layers, loss, Y, rows, z, a, delta, gz):
     u = layers[last, U_OUT]
     act = layers[last, ACT]
     n_rows = rows.shape[0]
+    du = u - (a.shape[1] - delta.shape[1])             # delta and gz may leave out the input units
+    gu = u - (a.shape[1] - gz.shape[1])
     cost = loss_sum(layers, loss, Y, rows, z, a)
     scale = one
     if loss == MSE:
@@ -612,21 +632,21 @@ def loss_delta(layers, loss, Y, rows, z, a, delta, gz):
                 y = Y[r, k]
                 y_sum += y
                 # (13) for C = -sum y log a: dC/da_k = -y_k / a_k (0 where y_k = 0)
-                delta[s, u + k] = -y / a[s, u + k] if y != 0 else one - one
+                delta[s, du + k] = -y / a[s, u + k] if y != 0 else one - one
             for k in range(n_out):                     # softmax Jacobian times (13), simplified
-                gz[s, u + k] = a[s, u + k] * y_sum - Y[r, k]
+                gz[s, gu + k] = a[s, u + k] * y_sum - Y[r, k]
             continue
         for k in range(n_out):                         # (13): dC/da_k = 2 (a_k - y_k)
-            delta[s, u + k] = (scale + scale) * (a[s, u + k] - Y[r, k])
+            delta[s, du + k] = (scale + scale) * (a[s, u + k] - Y[r, k])
         if act == SOFTMAX:                             # dC/dz_k = a_k (delta_k - sum_m a_m delta_m)
             dot = one - one
             for k in range(n_out):
-                dot += a[s, u + k] * delta[s, u + k]
+                dot += a[s, u + k] * delta[s, du + k]
             for k in range(n_out):
-                gz[s, u + k] = a[s, u + k] * (delta[s, u + k] - dot)
+                gz[s, gu + k] = a[s, u + k] * (delta[s, du + k] - dot)
         else:
             for k in range(n_out):                     # (12) * (13)
-                gz[s, u + k] = _derivative(a[s, u + k], act, one) * delta[s, u + k]
+                gz[s, gu + k] = _derivative(a[s, u + k], act, one) * delta[s, du + k]
     return cost
 
 
@@ -640,24 +660,26 @@ def _backward_small(params, w0, b0, n_in, n_out, a, u_in, gz, u_out, delta, act_
     """
     one = params.dtype.type(1)
     zero = one - one
+    go = a.shape[1] - gz.shape[1]                      # delta and gz may leave out the input units
+    do = a.shape[1] - delta.shape[1]
     if act_below >= 0:
         for s in range(n_rows):
             for j in range(n_in):
                 acc = zero
                 for k in range(n_out):                 # (15): delta_j = sum_k of the (14.x) path
-                    acc += params[w0 + k * n_in + j] * gz[s, u_out + k]   # terms w_jk g'(z_k) delta_k
-                delta[s, u_in + j] = acc
-                gz[s, u_in + j] = _derivative(a[s, u_in + j], act_below, one) * acc   # (12)
+                    acc += params[w0 + k * n_in + j] * gz[s, u_out - go + k]   # terms w_jk g'(z_k) delta_k
+                delta[s, u_in - do + j] = acc
+                gz[s, u_in - go + j] = _derivative(a[s, u_in + j], act_below, one) * acc   # (12)
     for k in range(n_out):
         acc = zero
         for s in range(n_rows):                        # (22): dC/db_k = sum_s g'(z_k) delta_k
-            acc += gz[s, u_out + k]
+            acc += gz[s, u_out - go + k]
         grad[b0 + k] = acc
         wk = w0 + k * n_in
         for j in range(n_in):
             acc = zero
             for s in range(n_rows):                    # (21): dC/dw_jk = sum_s a_j g'(z_k) delta_k
-                acc += a[s, u_in + j] * gz[s, u_out + k]
+                acc += a[s, u_in + j] * gz[s, u_out - go + k]
             grad[wk + j] = acc
 
 
@@ -665,9 +687,11 @@ def _backward_small(params, w0, b0, n_in, n_out, a, u_in, gz, u_out, delta, act_
 def _gz_below(a, delta, gz, u, n, act, s_lo, s_hi):
     """(12): ``dC/dz_j = g'(z_j) delta_j`` one layer down, for samples s_lo..s_hi-1."""
     one = a.dtype.type(1)
+    gu = u - (a.shape[1] - gz.shape[1])                # delta and gz may leave out the input units
+    du = u - (a.shape[1] - delta.shape[1])
     for s in range(s_lo, s_hi):
-        for j in range(u, u + n):
-            gz[s, j] = _derivative(a[s, j], act, one) * delta[s, j]
+        for j in range(n):
+            gz[s, gu + j] = _derivative(a[s, u + j], act, one) * delta[s, du + j]
 
 
 @jit_inline
@@ -707,19 +731,23 @@ def _backward_big(params, layer, act_below, n_rows, a, delta, gz, grad, work):
     u_out = layer[U_OUT]
     n_units = a.shape[1]
     # The sums over the samples, a chunk of _CHUNK_BYTES per unit at a time (so the work space
-    # stays small), samples become the contiguous index: gz_t[k, s] = g'(z_k) delta_k, a_t[j, s] = a_j.
+    # stays small), samples become the contiguous index: gz_t[k, s] = g'(z_k) delta_k, a_t[j, s] = a_j,
+    # the a_j a panel of at most _PANEL units at a time (the work space at MNIST size: 0.93 -> 0.25 MB).
     # In bytes, not samples: float32's sums, 256 long, then end in half as many horizontal sums
     # per product as they would 128 long (the dC/dw sums at MNIST size: 0.78 -> 0.58 ms).
     chunk = _CHUNK_BYTES // a.itemsize
+    panel = _panel(n_in)
     for s0 in range(0, n_rows, chunk):
         m = min(chunk, n_rows - s0)
         gz_t = work[:n_out * m]
-        a_t = work[n_out * m:(n_out + n_in) * m]
-        _transpose(_flat(gz), u_out + s0 * n_units, n_units, m, n_out, gz_t)
-        _transpose(_flat(a), u_in + s0 * n_units, n_units, m, n_in, a_t)
-        # (21): dC/dw_jk = sum_s a_j g'(z_k) delta_k  (stored at grad[w0 + k*n_in + j])
-        _gemm_nt(gz_t, _int(0), m, a_t, _int(0), m, grad, w0, n_in, n_out, n_in, m, s0)
+        _transpose(_flat(gz), u_out - (n_units - gz.shape[1]) + s0 * gz.shape[1], gz.shape[1], m, n_out, gz_t)
         _row_sums(gz_t, n_out, m, grad, layer[B_OFF], s0)   # (22): dC/db_k = sum_s g'(z_k) delta_k
+        for j0 in range(0, n_in, panel):
+            nj = min(panel, n_in - j0)
+            a_t = work[n_out * m:(n_out + nj) * m]
+            _transpose(_flat(a), u_in + j0 + s0 * n_units, n_units, m, nj, a_t)
+            # (21): dC/dw_jk = sum_s a_j g'(z_k) delta_k  (stored at grad[w0 + k*n_in + j])
+            _gemm_nt(gz_t, _int(0), m, a_t, _int(0), m, grad, w0 + j0, n_in, n_out, nj, m, s0)
     if act_below < 0:
         return                                         # no delta for the input layer
     if n_out < _FEW:                                   # (15) and (12), the terms k added one by one
@@ -728,11 +756,13 @@ def _backward_big(params, layer, act_below, n_rows, a, delta, gz, grad, work):
         else:
             _delta_few_tasks(params, w0, n_in, n_out, a, delta, gz, u_in, u_out, act_below, n_rows)
         return
-    # (15): delta_j = sum_k of the (14.x) path terms w_jk g'(z_k) delta_k
-    w_t = work[:n_in * n_out]
-    _transpose(params, w0, n_in, n_out, n_in, w_t)     # w_t[j, k] = w_jk
-    _gemm_nt(_flat(gz), u_out, n_units, w_t, _int(0), n_out, _flat(delta), u_in, n_units,
-             n_rows, n_in, n_out, _int(0))
+    # (15): delta_j = sum_k of the (14.x) path terms w_jk g'(z_k) delta_k, a panel of j at a time
+    for j0 in range(0, n_in, panel):
+        nj = min(panel, n_in - j0)
+        w_t = work[:nj * n_out]
+        _transpose(params, w0 + j0, n_in, n_out, nj, w_t)   # w_t[j, k] = w_jk
+        _gemm_nt(_flat(gz), u_out - (n_units - gz.shape[1]), gz.shape[1], w_t, _int(0), n_out,
+                 _flat(delta), u_in + j0 - (n_units - delta.shape[1]), delta.shape[1], n_rows, nj, n_out, _int(0))
     if n_rows <= _ROWS:                                # (12) one layer down
         _gz_below(a, delta, gz, u_in, n_in, act_below, _int(0), n_rows)
     else:
@@ -757,9 +787,11 @@ def _delta_few(params, w0, n_in, n_out, a, delta, gz, u_in, u_out, act, s_lo, s_
     same buffer (as in training).
     """
     one = a.dtype.type(1)
+    du = u_in - (a.shape[1] - delta.shape[1])          # delta and gz may leave out the input units
+    go = a.shape[1] - gz.shape[1]
     for s in range(s_lo, s_hi):
-        d = delta[s, u_in:u_in + n_in]
-        g = gz[s, u_out:u_out + n_out]
+        d = delta[s, du:du + n_in]
+        g = gz[s, u_out - go:u_out - go + n_out]
         w = params[w0:w0 + n_in]
         g0 = g[0]
         for j in range(n_in):                          # (15): the term k = 0 ...
@@ -781,7 +813,7 @@ def _delta_few(params, w0, n_in, n_out, a, delta, gz, u_in, u_out, act, s_lo, s_
                 d[j] += wa[j] * ga
             k += 1
         as_ = a[s, u_in:u_in + n_in]
-        gs = gz[s, u_in:u_in + n_in]
+        gs = gz[s, u_in - go:u_in - go + n_in]
         for j in range(n_in):                          # (12) one layer down
             gs[j] = _derivative(as_[j], act, one) * d[j]
 
@@ -906,12 +938,14 @@ def train(params, layers, loss, X, Y, learning_rate, epochs, batch_size, shuffle
     n = X.shape[0]
     n_batch = min(batch_size, n)
     last = layers.shape[0] - 1
-    z_a = np.empty((2, n_batch, layers[last, U_OUT] + layers[last, N_OUT]), dtype=params.dtype)
+    n_units = layers[last, U_OUT] + layers[last, N_OUT]
+    a = np.empty((n_batch, n_units), dtype=params.dtype)
+    z = np.empty((n_batch, n_units - layers[0, N_IN]), dtype=params.dtype)   # no input units
     grad = np.empty_like(params)
     work = np.empty(work_size(layers, n_batch, params.itemsize), dtype=params.dtype)
     order = np.arange(n)
     _epochs(params, layers, loss, X, Y, learning_rate, epochs, n_batch, shuffled, bias_mean, state, costs,
-            z_a[0], z_a[1], grad, work, order)
+            z, a, grad, work, order)
 
 
 @jit
@@ -919,9 +953,10 @@ def _epochs(params, layers, loss, X, Y, learning_rate, epochs, n_batch, shuffled
             z, a, grad, work, order):
     """The loop of :func:`train` over epochs and batches, given its buffers (``order``: ``arange(n)``).
 
-    Training holds only ``z`` and ``a``: (12) needs ``a`` alone, so on the way back
-    each layer's ``delta`` and then ``dC/dz`` overwrite its ``z``, which is no longer
-    needed (the fit's peak memory: parameters, z, a, gradients and a small work space).
+    Training holds only ``z`` (without the input units) and ``a``: (12) needs ``a``
+    alone, so on the way back each layer's ``delta`` and then ``dC/dz`` overwrite its
+    ``z``, which is no longer needed (the fit's peak memory: parameters, z, a, gradients
+    and a small work space).
     """
     n = X.shape[0]
     # Full batch in a fixed order: the cost a step computes before its update is the cost

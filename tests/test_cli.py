@@ -111,14 +111,17 @@ def test_bench_article_parallel_only_says_why_nothing_ran(capsys):
 
 
 @pytest.mark.skipif(not os.path.exists("/proc/self/clear_refs"), reason="reads /proc: Linux only")
-def test_bench_memory_measures_a_fit_in_a_fresh_process(capsys):
+def test_bench_memory_measures_a_fit_in_a_fresh_process_within_1_2x_of_need(capsys):
     """The peak of a fit covers at least z and a of the non-input units and the gradients it
-    holds (a lower bound that cannot be met by measuring nothing), and `bench --memory` prints it."""
-    m = fit_memory("mnist", "float32")
+    holds (a lower bound that cannot be met by measuring nothing), and at most 1.2x that (#3's
+    target; z holds no input units and the work space a panel of them: measured 1.06-1.11 in
+    float64 at MNIST size, 1.43-1.48 before), and `bench --memory` prints it."""
     spec = PROBLEMS["mnist"]
-    params = sum(a * b + b for a, b in zip(spec.layer_sizes[:-1], spec.layer_sizes[1:])) * 4
-    assert m["need"] == 2 * params + spec.batch * (2 * sum(spec.layer_sizes) - spec.layer_sizes[0]) * 4
-    assert 0.9 < m["ratio"] < 2.0
+    params = sum(a * b + b for a, b in zip(spec.layer_sizes[:-1], spec.layer_sizes[1:]))
+    for dtype, item in (("float32", 4), ("float64", 8)):
+        m = fit_memory("mnist", dtype)
+        assert m["need"] == 2 * params * item + spec.batch * (2 * sum(spec.layer_sizes) - spec.layer_sizes[0]) * item
+        assert 0.9 < m["ratio"] <= (1.2 if dtype == "float64" else 1.3), dtype   # float32: half the pages, noisier
     argv = ["bench", "--problems", "mnist", "--backends", "vectorized", "--dtypes", "float32",
             "--repeats", "1", "--no-progress", "--memory"]
     assert main(argv) == 0

@@ -717,16 +717,64 @@ def test_own_njit_code_with_njit_options_divides_by_zero_as_numpy_13():
         numba.njit(_own_gradient)(params, layers, K.CROSS_ENTROPY, X, Y)
 
 
-def test_work_size_holds_one_chunk_of_1_kib_per_unit_and_defaults_to_float32s():
-    """The work space of (21)/(22) holds a chunk of samples of 1 KiB per unit: 128 float64, 256
-    float32; without an itemsize it is float32's, which is enough for float64 too (the README
-    example allocates it so)."""
+def test_work_size_holds_one_chunk_of_1_kib_per_unit_a_panel_at_a_time():
+    """The work space of (21)/(22) holds a chunk of samples of 1 KiB per unit (128 float64, 256
+    float32) of the layer's outputs and of one panel of at most K._PANEL of its inputs (784
+    inputs: 7 panels of 112); without an itemsize it is float32's, which is enough for float64
+    too (the README example allocates it so)."""
     layers, _, _ = K.layer_table([784, 128, 10], ["sigmoid", "softmax"])
-    assert K.work_size(layers, 1000, 8) == (784 + 128) * 128
-    assert K.work_size(layers, 1000, 4) == (784 + 128) * 256
+    assert K.work_size(layers, 1000, 8) == (128 + 112) * 128
+    assert K.work_size(layers, 1000, 4) == (128 + 112) * 256
     assert K.work_size(layers, 1000) == K.work_size(layers, 1000, 4)
-    assert K.work_size(layers, 100, 4) == (784 + 128) * 100
-    assert K.scratch(layers, 1000, np.float32).shape[0] - K.scratch(layers, 1000).shape[0] == 128 * 912
+    assert K.work_size(layers, 100, 4) == (128 + 112) * 100
+    assert K.scratch(layers, 1000, np.float32).shape[0] - K.scratch(layers, 1000).shape[0] == 128 * 240
+    layers, _, _ = K.layer_table([10, 600, 40, 3], ["relu", "tanh", "softmax"])
+    assert K.work_size(layers, 1, 8) == 120 * 40                    # (15): a panel of w transposed
+    assert [K._panel(n) for n in (5, 64, 256, 257, 784)] == [5, 64, 128, 88, 112]
+
+
+PANEL_CASES = [                                                 # (widths, batch, activations, loss)
+    ([300, 20, 3], 131, ["sigmoid", "softmax"], "cross_entropy"),   # (21): 3 panels of 100 inputs
+    ([10, 300, 20, 3], 70, ["tanh", "relu", "identity"], "mse"),    # (15): w transposed in 3 panels
+    ([6, 40, 12, 1], 9, ["relu", "sigmoid", "sigmoid"], "sse"),     # (15) with few outputs, one panel
+    ([4, 5, 3], 3, ["tanh", "softmax"], "cross_entropy"),           # small layers: literal loops
+]
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize("spec", PANEL_CASES, ids=["-".join(map(str, c[0])) for c in PANEL_CASES])
+def test_panels_and_narrow_buffers_match_naive_and_full_width_15_21_22(spec, dtype):
+    """Across the K._PANEL edges of (15) and (21), the gradients equal the naive oracle's. z,
+    delta and dC/dz may leave out the input units (as K.train holds them): given so, with NaN
+    wherever nothing is written, every unit and gradient is bit-identical to the full-width
+    buffers', serial and parallel."""
+    widths, batch, acts, loss = spec
+    rng = np.random.default_rng(batch)
+    net = MLP(widths, activation=acts, loss=loss, seed=batch, dtype=dtype)
+    X = rng.standard_normal((batch, widths[0])).astype(dtype)
+    Y = (np.eye(widths[-1])[rng.integers(0, widths[-1], batch)] if loss == "cross_entropy"
+         else rng.random((batch, widths[-1]))).astype(dtype)
+    oracle = naive.backprop(net.weights, net.biases, acts, loss, X, Y)
+    params, layers = net.packed()
+    n0, rows = widths[0], np.arange(batch)
+    for kernels in (K, K.parallel):
+        got = {}
+        for width in ("full", "narrow"):
+            z, a, delta, gz = K.allocate(layers, batch, dtype)
+            if width == "narrow":
+                z, delta, gz = (np.full((batch, a.shape[1] - n0), np.nan, dtype) for _ in range(3))
+            grad = np.full_like(params, np.nan)
+            work = np.full(K.work_size(layers, batch, np.dtype(dtype).itemsize), np.nan, dtype)
+            kernels.forward(params, layers, X, rows, z, a)
+            cost = K.loss_delta(layers, LOSSES[loss], Y, rows, z, a, delta, gz)
+            kernels.backward(params, layers, batch, z, a, delta, gz, grad, work)
+            cut = n0 if width == "full" else 0
+            got[width] = [cost, a, z[:, cut:], delta[:, cut:], gz[:, cut:], grad]
+        for full, narrow in zip(got["full"], got["narrow"]):
+            np.testing.assert_array_equal(narrow, full)
+        grad_w, grad_b = K.unpack(got["full"][-1], layers)
+        assert_lists_close(grad_w, oracle["grad_w"], net.dtype, 4, "dC/dw (21)")
+        assert_lists_close(grad_b, oracle["grad_b"], net.dtype, 4, "dC/db (22)")
 
 
 _PARALLEL_CALL = """
