@@ -14,8 +14,9 @@ It covers nets of one hidden layer whose two layers each have fewer than
 as :func:`bpfast.kernels.train`; they agree to rounding, not to the bit, because
 once the loops unroll LLVM may fuse a different product into a multiply-add
 (tested against both ``kernels.train`` and ``tests/naive.py``). Each new shape
-compiles once (about 3 s here, most of it Numba inlining the helpers) and is
-kept in Numba's on-disk cache.
+compiles once (the time is in README, "Start-up") and is kept in Numba's
+on-disk cache. The whole run is one function: Numba inlines a helper by copying
+its IR, and inlining a step and a forward pass took about half of the compile time.
 """
 
 import numba
@@ -81,6 +82,8 @@ def _train(params, X, Y, learning_rate, epochs, n_batch, shuffled, bias_mean, st
 
     ``a`` holds the units of each sample of a batch (input, hidden, output side
     by side) and ``g`` their ``dC/dz``; the last six arguments are literals.
+    Each epoch runs the steps (phase 0) and, where needed, the cost after them
+    (phase 1) through the same forward pass.
     """
     numba.literally(n_in)
     numba.literally(n_hid)
@@ -88,103 +91,90 @@ def _train(params, X, Y, learning_rate, epochs, n_batch, shuffled, bias_mean, st
     numba.literally(act_hid)
     numba.literally(act_out)
     numba.literally(loss)
+    one = params.dtype.type(1)
+    zero = one - one
+    b1 = n_in * n_hid                                  # layer 0: weights (n_hid rows of n_in), biases
+    w2 = b1 + n_hid                                    # layer 1: weights (n_out rows of n_hid), biases
+    b2 = w2 + n_hid * n_out
+    u_out = n_in + n_hid
     n = X.shape[0]
+    # Full batch in a fixed order: the cost a step computes before its update is the cost
+    # after the previous epoch, so only the last epoch needs a pass of its own (phase 1).
     reuse = n_batch == n and not shuffled
-    cost = params.dtype.type(0)
+    cost = zero
     for e in range(epochs):
         for r in range(n):
             order[r] = r
         if shuffled:
             shuffle(order, state)
-        for start in range(0, n, n_batch):
-            cost = _step(params, X, Y, order[start:min(start + n_batch, n)], learning_rate, bias_mean, a, g,
-                         grad, n_in, n_hid, n_out, act_hid, act_out, loss)
+        total = zero
+        with_cost = not reuse or e == epochs - 1
+        for phase in range(2 if with_cost else 1):     # 0: the steps; 1: the cost after them
+            for start in range(0, n, n_batch):
+                rows = order[start:min(start + n_batch, n)]
+                n_rows = rows.shape[0]
+                if phase == 1:                         # in batches, as kernels.total_cost
+                    for r in range(n_rows):
+                        rows[r] = start + r
+                part = zero
+                for s in range(n_rows):
+                    r = rows[s]
+                    for j in range(n_in):              # a^0 = x
+                        a[s, j] = X[r, j]
+                    for k in range(n_hid):             # (5)/(6), (11): hidden layer
+                        acc = params[b1 + k]
+                        for j in range(n_in):
+                            acc += a[s, j] * params[k * n_in + j]
+                        a[s, n_in + k] = _activate_scalar(acc, act_hid, one)
+                    for k in range(n_out):             # (5)/(6), (11): output layer
+                        acc = params[b2 + k]
+                        for j in range(n_hid):
+                            acc += a[s, n_in + j] * params[w2 + k * n_hid + j]
+                        a[s, u_out + k] = _activate_scalar(acc, act_out, one)
+                    for k in range(n_out):             # (2)
+                        d = a[s, u_out + k] - Y[r, k]
+                        part += d * d
+                if phase == 1:
+                    total += part
+                    continue
+                scale = one                            # the rest of the step, as kernels._step
+                if loss == MSE:
+                    count = params.dtype.type(n_rows * n_out)
+                    scale = one / count
+                    part *= scale                      # as kernels.loss_delta
+                cost = part
+                for p in range(params.shape[0]):
+                    grad[p] = zero
+                for s in range(n_rows):
+                    r = rows[s]
+                    for k in range(n_out):             # (13) dC/da_k = 2 (a_k - y_k), times (12)
+                        d = (scale + scale) * (a[s, u_out + k] - Y[r, k])
+                        g[s, u_out + k] = _derivative(a[s, u_out + k], act_out, one) * d
+                    for j in range(n_hid):             # (15) with the old weights, then (12)
+                        acc = zero
+                        for k in range(n_out):
+                            acc += params[w2 + k * n_hid + j] * g[s, u_out + k]
+                        g[s, n_in + j] = _derivative(a[s, n_in + j], act_hid, one) * acc
+                    for k in range(n_out):             # (22) and (21), output layer: a sum over
+                        grad[b2 + k] += g[s, u_out + k]   # the samples, in their order
+                        for j in range(n_hid):
+                            grad[w2 + k * n_hid + j] += a[s, n_in + j] * g[s, u_out + k]
+                    for k in range(n_hid):             # (22) and (21), hidden layer
+                        grad[b1 + k] += g[s, n_in + k]
+                        for j in range(n_in):
+                            grad[k * n_in + j] += a[s, j] * g[s, n_in + k]
+                bias_step = learning_rate * (one / params.dtype.type(n_rows) if bias_mean else one)
+                for p in range(b1):                    # the update, weights then biases of each layer
+                    params[p] -= learning_rate * grad[p]
+                for p in range(b1, w2):
+                    params[p] -= bias_step * grad[p]
+                for p in range(w2, b2):
+                    params[p] -= learning_rate * grad[p]
+                for p in range(b2, b2 + n_out):
+                    params[p] -= bias_step * grad[p]
         if reuse and e > 0:
             costs[e - 1] = cost
-        if not reuse or e == epochs - 1:
-            total = params.dtype.type(0)
-            for start in range(0, n, n_batch):         # in batches, as kernels.total_cost
-                rows = order[start:min(start + n_batch, n)]
-                for r in range(rows.shape[0]):
-                    rows[r] = start + r
-                total += _forward_cost(params, X, Y, rows, a, n_in, n_hid, n_out, act_hid, act_out)
+        if with_cost:
             if loss == MSE:
-                total *= params.dtype.type(1) / params.dtype.type(n * n_out)   # as kernels.total_cost
+                total *= one / params.dtype.type(n * n_out)   # as kernels.total_cost
             costs[e] = total
-
-
-@numba.njit(inline="always", **_NO_NRT)
-def _forward_cost(params, X, Y, rows, a, n_in, n_hid, n_out, act_hid, act_out):
-    """(5)/(6) and (11) for both layers, then (2) summed over the samples ``X[rows]``."""
-    one = params.dtype.type(1)
-    b1 = n_in * n_hid                                  # layer 0: weights (n_hid rows of n_in), biases
-    w2 = b1 + n_hid                                    # layer 1: weights (n_out rows of n_hid), biases
-    b2 = w2 + n_hid * n_out
-    total = one - one
-    for s in range(rows.shape[0]):
-        r = rows[s]
-        for j in range(n_in):                          # a^0 = x
-            a[s, j] = X[r, j]
-        for k in range(n_hid):                         # (5)/(6), (11): hidden layer
-            acc = params[b1 + k]
-            for j in range(n_in):
-                acc += a[s, j] * params[k * n_in + j]
-            a[s, n_in + k] = _activate_scalar(acc, act_hid, one)
-        for k in range(n_out):                         # (5)/(6), (11): output layer
-            acc = params[b2 + k]
-            for j in range(n_hid):
-                acc += a[s, n_in + j] * params[w2 + k * n_hid + j]
-            a[s, n_in + n_hid + k] = _activate_scalar(acc, act_out, one)
-        for k in range(n_out):                         # (2)
-            d = a[s, n_in + n_hid + k] - Y[r, k]
-            total += d * d
-    return total
-
-
-@numba.njit(inline="always", **_NO_NRT)
-def _step(params, X, Y, rows, learning_rate, bias_mean, a, g, grad, n_in, n_hid, n_out, act_hid, act_out, loss):
-    """One step on ``X[rows]``, as :func:`bpfast.kernels._step`; returns the cost before it."""
-    one = params.dtype.type(1)
-    zero = one - one
-    n_rows = rows.shape[0]
-    b1 = n_in * n_hid
-    w2 = b1 + n_hid
-    b2 = w2 + n_hid * n_out
-    u_out = n_in + n_hid
-    cost = _forward_cost(params, X, Y, rows, a, n_in, n_hid, n_out, act_hid, act_out)
-    scale = one
-    if loss == MSE:
-        count = params.dtype.type(n_rows * n_out)
-        scale = one / count
-        cost *= scale                                  # as kernels.loss_delta
-    for p in range(params.shape[0]):
-        grad[p] = zero
-    for s in range(n_rows):
-        r = rows[s]
-        for k in range(n_out):                         # (13) dC/da_k = 2 (a_k - y_k), times (12)
-            d = (scale + scale) * (a[s, u_out + k] - Y[r, k])
-            g[s, u_out + k] = _derivative(a[s, u_out + k], act_out, one) * d
-        for j in range(n_hid):                         # (15) with the old weights, then (12)
-            acc = zero
-            for k in range(n_out):
-                acc += params[w2 + k * n_hid + j] * g[s, u_out + k]
-            g[s, n_in + j] = _derivative(a[s, n_in + j], act_hid, one) * acc
-        for k in range(n_out):                         # (22) and (21), output layer: a sum over
-            grad[b2 + k] += g[s, u_out + k]            # the samples, in their order
-            for j in range(n_hid):
-                grad[w2 + k * n_hid + j] += a[s, n_in + j] * g[s, u_out + k]
-        for k in range(n_hid):                         # (22) and (21), hidden layer
-            grad[b1 + k] += g[s, n_in + k]
-            for j in range(n_in):
-                grad[k * n_in + j] += a[s, j] * g[s, n_in + k]
-    bias_step = learning_rate * (one / params.dtype.type(n_rows) if bias_mean else one)
-    for p in range(b1):                                # the update, weights then biases of each layer
-        params[p] -= learning_rate * grad[p]
-    for p in range(b1, w2):
-        params[p] -= bias_step * grad[p]
-    for p in range(w2, b2):
-        params[p] -= learning_rate * grad[p]
-    for p in range(b2, b2 + n_out):
-        params[p] -= bias_step * grad[p]
-    return cost
-
