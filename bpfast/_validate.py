@@ -165,7 +165,7 @@ def array(name, value, dtype, n_columns, *, one_column_1d=False):
     """
     not_masked(name, value)
     if isinstance(value, np.ndarray):
-        arr = value
+        arr = value.view(np.ndarray)                   # np.matrix: * and ** would be matrix products
     else:
         try:
             arr = np.asarray(value)

@@ -472,6 +472,26 @@ def test_masked_arrays_are_refused_not_unmasked(net):
     raises(TypeError, r"X must be a plain array", bpfast.datasets.train_test_split, X, np.array([0, 1]))
 
 
+@pytest.mark.filterwarnings("ignore:the matrix subclass:PendingDeprecationWarning")
+@pytest.mark.parametrize("backend", ["loops", "vectorized"])
+def test_np_matrix_inputs_are_plain_arrays_2(backend):
+    """np.matrix passed validation unchanged, and the matrix form's (2) and (13)-(24) then took
+    its * and ** as matrix products: cost 8.5648 instead of 4.9459 (vectorized)."""
+    net = MLP([3, 3, 3], activation="tanh", loss="sse", seed=0)
+    rng = np.random.default_rng(0)
+    X, Y = rng.standard_normal((3, 3)), rng.random((3, 3))
+    assert net.cost(np.matrix(X), np.matrix(Y), backend=backend) == net.cost(X, Y, backend=backend)
+    assert abs(net.cost(X, Y, backend=backend) - 4.9458873889803066) < 1e-12
+    gw, gb = net.gradients(np.matrix(X), np.matrix(Y), backend=backend)
+    ww, wb = net.gradients(X, Y, backend=backend)
+    for got, want in zip(gw + gb, ww + wb):
+        assert type(got) is np.ndarray and np.array_equal(got, want)
+    twin = MLP.from_params(net.weights, net.biases, activation="tanh", loss="sse")
+    costs = net.fit(np.matrix(X), np.matrix(Y), epochs=3, backend=backend)
+    assert np.array_equal(costs, twin.fit(X, Y, epochs=3, backend=backend))
+    assert type(net.forward(np.matrix(X), backend=backend)) is np.ndarray
+
+
 def test_read_only_inputs_train_with_the_kernels_already_compiled():
     """A read-only X made Numba compile every kernel once more (7 s): it is copied instead.
     (A 3-layer net: bpfast.kernels.train, not bpfast.tiny.)"""
