@@ -164,7 +164,9 @@ def array(name, value, dtype, n_columns, *, one_column_1d=False):
     is copied: Numba would compile every kernel once more for it (7 s, measured).
     """
     not_masked(name, value)
-    if isinstance(value, np.ndarray):
+    if type(value) is np.ndarray:
+        arr = value
+    elif isinstance(value, np.ndarray):
         arr = value.view(np.ndarray)                   # np.matrix: * and ** would be matrix products
     else:
         try:
