@@ -444,6 +444,13 @@ def _transpose(src, s0, ss, rows, cols, dst):
 
 
 @jit_inline
+def _col(a, buf, u):
+    """Column of unit ``u`` in ``buf`` (z, delta or gz), which may leave out the input units:
+    ``u`` itself if ``buf`` is as wide as ``a``."""
+    return u - (a.shape[1] - buf.shape[1])
+
+
+@jit_inline
 def _flat(buf):
     """A 1-D view of a C-contiguous 2-D buffer."""
     return buf.reshape(buf.shape[0] * buf.shape[1])
@@ -460,7 +467,7 @@ def _layer_small(params, w0, b0, n_in, n_out, act, a, u_in, z, u_out, n_rows):
     the equation, and goes straight through the activation.
     """
     one = params.dtype.type(1)
-    zu = u_out - (a.shape[1] - z.shape[1])             # z may leave out the input units
+    zu = _col(a, z, u_out)
     for s in range(n_rows):
         for k in range(n_out):
             acc = params[b0 + k]
@@ -491,7 +498,7 @@ def _softmax(zs, as_):
 def _bias_activation(params, b0, n_out, act, z, a, u_out, s_lo, s_hi):
     """``z_k += b_k``, the rest of (5)/(6), then (11) ``a_k = g(z_k)``, for samples s_lo..s_hi-1."""
     one = params.dtype.type(1)
-    zu = u_out - (a.shape[1] - z.shape[1])             # z may leave out the input units
+    zu = _col(a, z, u_out)
     if n_out < _SHORT and act != SOFTMAX:              # too short to vectorize: plain scalar code
         for s in range(s_lo, s_hi):
             for k in range(n_out):
@@ -552,7 +559,7 @@ def _layer_big(params, layer, z, a, n_rows):
     n_units = a.shape[1]
     # (5)/(6): z_k = sum_j a_j w_jk + b_k; first the sums over j, for every sample and k
     _gemm_nt(_flat(a), layer[U_IN], n_units, params, layer[W_OFF], n_in,
-             _flat(z), u_out - (n_units - z.shape[1]), z.shape[1], n_rows, n_out, n_in, _int(0))
+             _flat(z), _col(a, z, u_out), z.shape[1], n_rows, n_out, n_in, _int(0))
     # ... then + b_k, and (11)
     if n_rows <= _ROWS:
         _bias_activation(params, layer[B_OFF], n_out, layer[ACT], z, a, u_out, _int(0), n_rows)
@@ -580,7 +587,7 @@ def loss_sum(layers, loss, Y, rows, z, a):
     last = layers.shape[0] - 1
     n_out = layers[last, N_OUT]
     u = layers[last, U_OUT]
-    zu = u - (a.shape[1] - z.shape[1])                 # z may leave out the input units
+    zu = _col(a, z, u)
     total = z.dtype.type(0)
     for s in range(rows.shape[0]):
         r = rows[s]
@@ -616,8 +623,8 @@ def loss_delta(layers, loss, Y, rows, z, a, delta, gz):
     u = layers[last, U_OUT]
     act = layers[last, ACT]
     n_rows = rows.shape[0]
-    du = u - (a.shape[1] - delta.shape[1])             # delta and gz may leave out the input units
-    gu = u - (a.shape[1] - gz.shape[1])
+    du = _col(a, delta, u)
+    gu = _col(a, gz, u)
     cost = loss_sum(layers, loss, Y, rows, z, a)
     scale = one
     if loss == MSE:
@@ -660,26 +667,27 @@ def _backward_small(params, w0, b0, n_in, n_out, a, u_in, gz, u_out, delta, act_
     """
     one = params.dtype.type(1)
     zero = one - one
-    go = a.shape[1] - gz.shape[1]                      # delta and gz may leave out the input units
-    do = a.shape[1] - delta.shape[1]
+    g_out = _col(a, gz, u_out)
     if act_below >= 0:
+        d_in = _col(a, delta, u_in)
+        g_in = _col(a, gz, u_in)
         for s in range(n_rows):
             for j in range(n_in):
                 acc = zero
                 for k in range(n_out):                 # (15): delta_j = sum_k of the (14.x) path
-                    acc += params[w0 + k * n_in + j] * gz[s, u_out - go + k]   # terms w_jk g'(z_k) delta_k
-                delta[s, u_in - do + j] = acc
-                gz[s, u_in - go + j] = _derivative(a[s, u_in + j], act_below, one) * acc   # (12)
+                    acc += params[w0 + k * n_in + j] * gz[s, g_out + k]   # terms w_jk g'(z_k) delta_k
+                delta[s, d_in + j] = acc
+                gz[s, g_in + j] = _derivative(a[s, u_in + j], act_below, one) * acc   # (12)
     for k in range(n_out):
         acc = zero
         for s in range(n_rows):                        # (22): dC/db_k = sum_s g'(z_k) delta_k
-            acc += gz[s, u_out - go + k]
+            acc += gz[s, g_out + k]
         grad[b0 + k] = acc
         wk = w0 + k * n_in
         for j in range(n_in):
             acc = zero
             for s in range(n_rows):                    # (21): dC/dw_jk = sum_s a_j g'(z_k) delta_k
-                acc += a[s, u_in + j] * gz[s, u_out - go + k]
+                acc += a[s, u_in + j] * gz[s, g_out + k]
             grad[wk + j] = acc
 
 
@@ -687,8 +695,8 @@ def _backward_small(params, w0, b0, n_in, n_out, a, u_in, gz, u_out, delta, act_
 def _gz_below(a, delta, gz, u, n, act, s_lo, s_hi):
     """(12): ``dC/dz_j = g'(z_j) delta_j`` one layer down, for samples s_lo..s_hi-1."""
     one = a.dtype.type(1)
-    gu = u - (a.shape[1] - gz.shape[1])                # delta and gz may leave out the input units
-    du = u - (a.shape[1] - delta.shape[1])
+    gu = _col(a, gz, u)
+    du = _col(a, delta, u)
     for s in range(s_lo, s_hi):
         for j in range(n):
             gz[s, gu + j] = _derivative(a[s, u + j], act, one) * delta[s, du + j]
@@ -740,7 +748,7 @@ def _backward_big(params, layer, act_below, n_rows, a, delta, gz, grad, work):
     for s0 in range(0, n_rows, chunk):
         m = min(chunk, n_rows - s0)
         gz_t = work[:n_out * m]
-        _transpose(_flat(gz), u_out - (n_units - gz.shape[1]) + s0 * gz.shape[1], gz.shape[1], m, n_out, gz_t)
+        _transpose(_flat(gz), _col(a, gz, u_out) + s0 * gz.shape[1], gz.shape[1], m, n_out, gz_t)
         _row_sums(gz_t, n_out, m, grad, layer[B_OFF], s0)   # (22): dC/db_k = sum_s g'(z_k) delta_k
         for j0 in range(0, n_in, panel):
             nj = min(panel, n_in - j0)
@@ -761,8 +769,8 @@ def _backward_big(params, layer, act_below, n_rows, a, delta, gz, grad, work):
         nj = min(panel, n_in - j0)
         w_t = work[:nj * n_out]
         _transpose(params, w0 + j0, n_in, n_out, nj, w_t)   # w_t[j, k] = w_jk
-        _gemm_nt(_flat(gz), u_out - (n_units - gz.shape[1]), gz.shape[1], w_t, _int(0), n_out,
-                 _flat(delta), u_in + j0 - (n_units - delta.shape[1]), delta.shape[1], n_rows, nj, n_out, _int(0))
+        _gemm_nt(_flat(gz), _col(a, gz, u_out), gz.shape[1], w_t, _int(0), n_out,
+                 _flat(delta), _col(a, delta, u_in) + j0, delta.shape[1], n_rows, nj, n_out, _int(0))
     if n_rows <= _ROWS:                                # (12) one layer down
         _gz_below(a, delta, gz, u_in, n_in, act_below, _int(0), n_rows)
     else:
@@ -787,11 +795,12 @@ def _delta_few(params, w0, n_in, n_out, a, delta, gz, u_in, u_out, act, s_lo, s_
     same buffer (as in training).
     """
     one = a.dtype.type(1)
-    du = u_in - (a.shape[1] - delta.shape[1])          # delta and gz may leave out the input units
-    go = a.shape[1] - gz.shape[1]
+    du = _col(a, delta, u_in)
+    g_out = _col(a, gz, u_out)
+    g_in = _col(a, gz, u_in)
     for s in range(s_lo, s_hi):
         d = delta[s, du:du + n_in]
-        g = gz[s, u_out - go:u_out - go + n_out]
+        g = gz[s, g_out:g_out + n_out]
         w = params[w0:w0 + n_in]
         g0 = g[0]
         for j in range(n_in):                          # (15): the term k = 0 ...
@@ -813,7 +822,7 @@ def _delta_few(params, w0, n_in, n_out, a, delta, gz, u_in, u_out, act, s_lo, s_
                 d[j] += wa[j] * ga
             k += 1
         as_ = a[s, u_in:u_in + n_in]
-        gs = gz[s, u_in - go:u_in - go + n_in]
+        gs = gz[s, g_in:g_in + n_in]
         for j in range(n_in):                          # (12) one layer down
             gs[j] = _derivative(as_[j], act, one) * d[j]
 
