@@ -175,23 +175,19 @@ class MLP:
         if not weights or len(weights) != len(biases):
             raise ValueError(f"weights and biases must be non-empty lists of equal length; got "
                              f"{len(weights)} weight arrays and {len(biases)} bias arrays")
-        ws, bs = [], []
         for i, (w, b) in enumerate(zip(weights, biases)):
-            w, b = np.asarray(w), np.asarray(b)
             for name, arr, ndim in ((f"weights[{i}]", w, 2), (f"biases[{i}]", b, 1)):
                 if arr.ndim != ndim or 0 in arr.shape:
                     raise ValueError(f"{name} must be a non-empty {ndim}-D array; got shape {arr.shape}")
                 if finite and arr.dtype.kind == "f" and not np.isfinite(arr).all():
                     raise ValueError(f"{name} must be finite (no NaN or inf)")
-            if i and w.shape[0] != ws[-1].shape[1]:
-                raise ValueError(f"weights[{i}] must have {ws[-1].shape[1]} rows (the outputs of "
+            if i and w.shape[0] != weights[i - 1].shape[1]:
+                raise ValueError(f"weights[{i}] must have {weights[i - 1].shape[1]} rows (the outputs of "
                                  f"weights[{i - 1}]); got shape {w.shape}")
             if b.shape != (w.shape[1],):
                 raise ValueError(f"biases[{i}] must have shape ({w.shape[1]},) to match weights[{i}] "
                                  f"of shape {w.shape}; got shape {b.shape}")
-            ws.append(w)
-            bs.append(b)
-        return ws, bs
+        return weights, biases
 
     def _pack_checked(self, weights, biases, finite=True):
         shapes = [w.shape for w in weights]
