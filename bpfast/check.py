@@ -44,10 +44,10 @@ COMBINATIONS = tuple(combo for h in _ELEMENTWISE for combo in (
     (h, h, "sse"), (h, h, "mse"), (h, "softmax", "cross_entropy"), (h, "softmax", "sse")))
 
 # The networks with big layers that every grid adds, on every thread count: (sizes, activations,
-# loss, batch). The batches pass the chunk of samples of (21)/(22) (128 float64, 256 float32) and
+# loss, batch). The batches pass the chunk of samples of (21)/(22) (256 float64, 512 float32) and
 # the tasks of _ROWS samples; 12 outputs take (15) one term at a time, 40 in blocked sums.
 _BIG = (
-    ((24, 40, 12, 3), ("tanh", "sigmoid", "softmax"), "cross_entropy", 300),
+    ((24, 40, 12, 3), ("tanh", "sigmoid", "softmax"), "cross_entropy", 600),
     ((20, 48, 40, 5), ("relu", "sigmoid", "identity"), "mse", 130),
 )
 # Grid sizes: (depths, largest width, largest batch, architectures per combination and dtype).

@@ -621,8 +621,8 @@ def test_kernels_compile_without_a_writable_cache():
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
 @pytest.mark.parametrize("edge", [-1, 0, "two chunks and 5"])
 def test_sums_over_samples_cross_chunk_edges_21_22_and_training_in_z(edge, dtype):
-    """(21)/(22) sum over the samples _CHUNK_BYTES per unit at a time on big layers (128
-    float64, 256 float32 samples): the gradients equal the naive oracle's at the chunk edges,
+    """(21)/(22) sum over the samples _CHUNK_BYTES per unit at a time on big layers (256
+    float64, 512 float32 samples): the gradients equal the naive oracle's at the chunk edges,
     serial and parallel. Training (which overwrites z with delta and dC/dz on the way back)
     then equals the matrix form step for step."""
     chunk = K._CHUNK_BYTES // np.dtype(dtype).itemsize
@@ -717,17 +717,17 @@ def test_own_njit_code_with_njit_options_divides_by_zero_as_numpy_13():
         numba.njit(_own_gradient)(params, layers, K.CROSS_ENTROPY, X, Y)
 
 
-def test_work_size_holds_one_chunk_of_1_kib_per_unit_a_panel_at_a_time():
-    """The work space of (21)/(22) holds a chunk of samples of 1 KiB per unit (128 float64, 256
+def test_work_size_holds_one_chunk_of_2_kib_per_unit_a_panel_at_a_time():
+    """The work space of (21)/(22) holds a chunk of samples of 2 KiB per unit (256 float64, 512
     float32) of the layer's outputs and of one panel of at most K._PANEL of its inputs (784
     inputs: 7 panels of 112); without an itemsize it is float32's, which is enough for float64
     too (the README example allocates it so)."""
     layers, _, _ = K.layer_table([784, 128, 10], ["sigmoid", "softmax"])
-    assert K.work_size(layers, 1000, 8) == (128 + 112) * 128
-    assert K.work_size(layers, 1000, 4) == (128 + 112) * 256
+    assert K.work_size(layers, 1000, 8) == (128 + 112) * 256
+    assert K.work_size(layers, 1000, 4) == (128 + 112) * 512
     assert K.work_size(layers, 1000) == K.work_size(layers, 1000, 4)
     assert K.work_size(layers, 100, 4) == (128 + 112) * 100
-    assert K.scratch(layers, 1000, np.float32).shape[0] - K.scratch(layers, 1000).shape[0] == 128 * 240
+    assert K.scratch(layers, 1000, np.float32).shape[0] - K.scratch(layers, 1000).shape[0] == 256 * 240
     layers, _, _ = K.layer_table([10, 600, 40, 3], ["relu", "tanh", "softmax"])
     assert K.work_size(layers, 1, 8) == 120 * 40                    # (15): a panel of w transposed
     assert [K._panel(n) for n in (5, 64, 256, 257, 784)] == [5, 64, 128, 88, 112]
