@@ -75,10 +75,12 @@ __all__ = [
 N_IN, N_OUT, W_OFF, B_OFF, U_IN, U_OUT, ACT = range(7)
 
 #: Compile your own ``@njit`` code that calls the kernels with ``@njit(**K.NJIT_OPTIONS)``.
-#: ``forward``, ``loss_delta``, ``backward`` and ``sgd_update`` are inlined into their caller
-#: and compile with its options: with these they compute, bit for bit, what ``MLP`` and the
-#: parallel twins compute, and a division by zero gives inf as in NumPy (plain ``@njit``
-#: raises ZeroDivisionError, e.g. on a softmax output that underflowed to 0).
+#: ``loss_delta``, ``backward`` and ``sgd_update`` are inlined into their caller and compile
+#: with its options: with these they compute, bit for bit, what ``MLP`` and the parallel twins
+#: compute, and a division by zero gives inf as in NumPy (plain ``@njit`` raises
+#: ZeroDivisionError, e.g. on a softmax output that underflowed to 0). ``forward`` is compiled
+#: once, with bpfast's options, whoever calls it (inlined into train_step, the training loop and
+#: total_cost it took 0.9 s more of the first fit's compile, for no speed measured).
 NJIT_OPTIONS = {"fastmath": JIT_OPTIONS["fastmath"], "error_model": JIT_OPTIONS["error_model"]}
 
 # Activation and loss codes (the names are in bpfast._config).
@@ -533,7 +535,7 @@ def _bias_activation(params, b0, n_out, act, z, a, u_out, s_lo, s_hi):
                 as_[k] = _activate(zs[k], act, one)
 
 
-@jit_inline
+@jit
 def forward(params, layers, X, rows, z, a):
     """Forward pass (5)/(6) and (11) for the samples ``X[rows]``.
 
