@@ -140,9 +140,12 @@ class _Loops:
                         self.scratch[len(self.params):])
 
     def fit(self):                                    # the kernels MLP.fit runs
-        train = tiny.train if tiny.eligible(self.layers, self.loss) else self.k.train
-        train(self.params, self.layers, self.loss, self.X, self.Y, self.lr, self.steps,
-              self.X.shape[0], False, False, self.state, self.costs)
+        args = (self.params, self.layers, self.loss, self.X, self.Y, self.lr, self.steps,
+                self.X.shape[0], False, False, self.state, self.costs)
+        if tiny.eligible(self.layers, self.loss):
+            tiny.train(*args)
+        else:
+            K.train_from_python(*args, parallel=self.k is K.parallel)
 
     def output(self):
         self.forward()

@@ -438,8 +438,8 @@ class MLP:
                        bias_mean, state, costs)
             return
         with self._running(threads) as kernels:
-            kernels.train(params, self._layers, self._loss_code, X, Y, lr, epochs, batch_size,
-                          shuffled, bias_mean, state, costs)
+            K.train_from_python(params, self._layers, self._loss_code, X, Y, lr, epochs, batch_size,
+                                shuffled, bias_mean, state, costs, parallel=kernels is K.parallel)
 
     @np.errstate(over="ignore", invalid="ignore")      # divergence is reported once, by fit
     def _fit_vectorized(self, params, X, Y, lr, epochs, batch_size, shuffled, bias_mean, state, costs,

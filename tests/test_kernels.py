@@ -305,6 +305,30 @@ def test_train_full_batch_matches_naive_fit_21_22(dtype):
     assert_lists_close(got_b, bs, dtype, ORACLE_FACTOR, "biases")
 
 
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize("parallel", [False, True], ids=["serial", "parallel"])
+def test_train_from_python_is_train_bit_for_bit_5_6_15_21_22(parallel, dtype):
+    """MLP.fit's way in (buffers made in NumPy, then the compiled loop of K._epochs) gives the
+    bits K.train gives, on shuffled mini-batches of a net with big layers, and moves the
+    shuffle state alike."""
+    rng = np.random.default_rng(11)
+    net, X, Y = make_case(rng, widths=[20, 40, 12, 3], batch=150, activations=["tanh", "sigmoid", "softmax"],
+                          loss="cross_entropy", dtype=dtype)
+    layers, _, _ = K.layer_table(net.layer_sizes, net.activations)
+    out = []
+    for train in ((K.parallel if parallel else K).train, K.train_from_python):
+        params = K.pack(net.weights, net.biases, layers, net.dtype)
+        costs = np.empty(4, dtype=net.dtype)
+        state = np.array([4242], dtype=np.int64)
+        extra = {"parallel": parallel} if train is K.train_from_python else {}
+        train(params, layers, K.CROSS_ENTROPY, X, Y, net.dtype.type(0.1), 4, 64, True, True, state, costs,
+              **extra)
+        out.append((params, costs, state[0]))
+    np.testing.assert_array_equal(out[1][0], out[0][0])
+    np.testing.assert_array_equal(out[1][1], out[0][1])
+    assert out[1][2] == out[0][2] != 4242
+
+
 def test_layer_table_pack_unpack_round_trip():
     """The flat buffer stores w^i transposed, then b^i; unpack gives back the article's shapes."""
     layers, n_params, n_units = K.layer_table([3, 3, 2], ["sigmoid", "softmax"])

@@ -80,15 +80,20 @@ def test_tiny_eligible(sizes, acts, loss, expected):
 
 def test_fit_runs_the_tiny_kernel_for_tiny_nets_only(monkeypatch):
     """MLP.fit picks the compiled-shape kernel for the article's net, at any thread count,
-    and the generic one otherwise."""
-    calls = []
-    real = tiny.train
+    and the generic one otherwise, through K.train_from_python (not K.train, whose compile
+    would take the whole training loop again)."""
+    calls, general = [], []
+    real, real_general = tiny.train, K.train_from_python
     monkeypatch.setattr(tiny, "train", lambda *args: calls.append(args[1].shape[0]) or real(*args))
+    monkeypatch.setattr(K, "train_from_python",
+                        lambda *args, parallel: general.append(parallel) or real_general(*args, parallel=parallel))
     X, Y = np.array([[1.0, 2, 3], [3, 2, 1]]), np.array([[1.0, 0], [0, 1]])
     MLP([3, 3, 2], init="uniform", seed=16).fit(X, Y, epochs=3)
     MLP([3, 3, 2], init="uniform", seed=16, threads=2).fit(X, Y, epochs=3)
     MLP([3, 3, 3, 2], seed=16).fit(X, Y, epochs=3)
+    MLP([3, 3, 3, 2], seed=16, threads=2).fit(X, Y, epochs=3)
     assert calls == [2, 2]
+    assert general == [False, True]
 
 
 def test_tiny_compiles_each_shape_once():
