@@ -27,6 +27,13 @@ def choice(name, value, options):
     return value
 
 
+def flag(name, value):
+    """Return ``value`` as a bool if it is True or False (or NumPy's), else raise TypeError."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be True or False; got {_kind(value)}")
+    return bool(value)
+
+
 def dtype_name(value):
     """Normalise a dtype given as a name, a NumPy type or a dtype to "float64"/"float32"."""
     try:

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 import numba
 import numpy as np
 
+from . import _validate as V
 from . import reference as R
 from ._config import EQUIVALENCE_TOL, GRADCHECK
 from .equivalence import check_equivalence, gradcheck
@@ -327,8 +328,7 @@ def run_check(quick=False, seed=0):
         raise TypeError(f"seed must be a non-negative integer; got {seed!r}")
     if seed < 0:
         raise ValueError(f"seed must be a non-negative integer; got {seed}")
-    if not isinstance(quick, (bool, np.bool_)):
-        raise TypeError(f"quick must be True or False; got {quick!r}")
+    V.flag("quick", quick)
     start = time.perf_counter()
     threads, note = thread_counts()
     cases = _cases(bool(quick), int(seed), threads)

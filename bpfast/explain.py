@@ -276,8 +276,7 @@ def _samples(name, value, dtype, n_columns):
 
 
 def _check_data(net, x, y, batch):
-    if not isinstance(batch, (bool, np.bool_)):
-        raise TypeError(f"batch must be True or False; got {batch!r}")
+    V.flag("batch", batch)
     x = _samples("x", x, net.dtype, net.layer_sizes[0])
     y = _samples("y", y, net.dtype, net.layer_sizes[-1])
     if x.shape[0] != y.shape[0]:
@@ -536,6 +535,7 @@ def _batch_part(net, params, layers, X, Y, per_sample, grad):
     return Part(heading, sections, notes)
 
 
+@np.errstate(all="ignore")        # the matrix form's inf and NaN as the loops give them, silently
 def explain(net, x, y, batch=False, *, about=None):
     """Walk one backward pass through a small network, element by element and in matrix form.
 

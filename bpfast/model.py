@@ -270,7 +270,8 @@ class MLP:
         """
         X = V.inputs(self, X)
         if V.backend(backend) == "vectorized":
-            return R.forward(*self._vectorized_params(), X)[1][-1]
+            with np.errstate(all="ignore"):           # inf and NaN as the loops give them, silently
+                return R.forward(*self._vectorized_params(), X)[1][-1]
         n = X.shape[0]
         z, a, _, _ = self._buffers(min(n, _CHUNK))
         u_out = self._layers[-1, K.U_OUT]
@@ -287,8 +288,9 @@ class MLP:
         """Cost of the whole batch ``(X, Y)`` under the network's loss, as a float."""
         X, Y = V.data(self, X, Y)
         if V.backend(backend) == "vectorized":
-            zs, acts = R.forward(*self._vectorized_params(), X)
-            return float(R.cost(self.loss, zs[-1], acts[-1], Y))
+            with np.errstate(all="ignore"):           # as in forward
+                zs, acts = R.forward(*self._vectorized_params(), X)
+                return float(R.cost(self.loss, zs[-1], acts[-1], Y))
         z, a, _, _ = self._buffers(min(X.shape[0], _CHUNK))
         seq = np.arange(X.shape[0])
         with self._running() as kernels:
@@ -305,7 +307,8 @@ class MLP:
         X, Y = V.data(self, X, Y)
         if V.backend(backend) == "vectorized":
             ws, bs, acts = self._vectorized_params()
-            _, grad_w, grad_b = R.gradients(ws, bs, acts, self.loss, X, Y)
+            with np.errstate(all="ignore"):           # as in forward
+                _, grad_w, grad_b = R.gradients(ws, bs, acts, self.loss, X, Y)
             return grad_w, grad_b
         grad = self._loop_pass(X, Y)[-1]
         return K.unpack(grad, self._layers)
@@ -329,12 +332,12 @@ class MLP:
         A network with one output is read as a binary classifier: class 1
         where the output is at least 0.5 (sigmoid output only).
         """
+        if self.layer_sizes[-1] == 1 and self.activations[-1] != "sigmoid":   # before any work
+            raise ValueError("predict needs an output layer of 2 or more units (argmax), or one "
+                             f"sigmoid unit (threshold 0.5); got one {self.activations[-1]!r} unit")
         out = self.forward(X)
         if self.layer_sizes[-1] > 1:
             return out.argmax(axis=1)
-        if self.activations[-1] != "sigmoid":
-            raise ValueError("predict needs an output layer of 2 or more units (argmax), or one "
-                             f"sigmoid unit (threshold 0.5); got one {self.activations[-1]!r} unit")
         return (out[:, 0] >= 0.5).astype(np.int64)
 
     # ---------------------------------------------------------------- training
@@ -377,8 +380,7 @@ class MLP:
         epochs = V.positive_int("epochs", epochs)
         n = X.shape[0]
         batch_size = n if batch_size is None else min(V.positive_int("batch_size", batch_size), n)
-        if not isinstance(shuffle, (bool, np.bool_)):
-            raise TypeError(f"shuffle must be True or False; got {shuffle!r}")
+        V.flag("shuffle", shuffle)
         bias_mean = V.choice("bias_gradient", bias_gradient, BIAS_GRADIENTS) == "mean"
         backend = V.backend(backend)
         seed = V.seed("seed", seed)

@@ -452,3 +452,14 @@ def regenerate_doc_example():
 
 if __name__ == "__main__":                                 # python tests/test_explain.py
     regenerate_doc_example()
+
+
+def test_explain_of_an_overflowing_float32_sample_is_silent():
+    """Found by a fresh-clone trial: the matrix form's NumPy overflow warnings came through
+    (`bpfast explain --x 3e38,3e38,3e38 --y 1,0 --dtype float32`); the loops are silent."""
+    import warnings
+    net = MLP([3, 3, 2], activation="identity", init="uniform", seed=16, dtype="float32")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        text = str(explain(net, [3e38, 3e38, 3e38], [1.0, 0.0]))
+    assert "inf" in text

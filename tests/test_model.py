@@ -377,8 +377,10 @@ def test_predict_one_sigmoid_output_threshold():
     assert pred.tolist() == [0, 0, 1, 1] and pred.dtype == np.int64    # sigmoid(0) = 0.5 -> 1
 
 
-def test_predict_one_non_sigmoid_output_raises():
+def test_predict_one_non_sigmoid_output_raises_before_the_forward_pass(monkeypatch):
+    """Found by a fresh-clone trial: the compiled forward pass ran first, then predict raised."""
     net = MLP.from_params([np.ones((1, 1))], [np.zeros(1)], activation="identity")
+    monkeypatch.setattr(net, "forward", lambda X: pytest.fail("forward ran before the check"))
     with pytest.raises(ValueError, match="one sigmoid unit"):
         net.predict(np.array([[1.0]]))
 

@@ -667,3 +667,30 @@ def test_a_diverged_network_saves_and_loads_exactly(tmp_path):
     with pytest.warns(RuntimeWarning, match="diverged.npz holds NaN or inf parameters"):
         same = MLP.load(tmp_path / "diverged.npz")
     assert np.array_equal(same.packed()[0], net.packed()[0], equal_nan=True)
+
+
+def test_vectorized_backend_overflows_silently_as_the_loops_do():
+    """Found by a fresh-clone trial: forward, cost, gradients and check_equivalence with the
+    matrix form let NumPy's overflow warnings through; the loops give inf and NaN silently.
+    Both now give the same non-finite values without a warning (fit reports divergence once)."""
+    import warnings
+    net = MLP([3, 4, 2], activation="identity", seed=0)
+    X, Y = np.full((2, 3), 1e200), np.zeros((2, 2))
+    with np.errstate(all="ignore"):                    # the loops run NumPy's scalars without the JIT
+        want_out, want_cost = net.forward(X), net.cost(X, Y)
+        want_gw, _ = net.gradients(X, Y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        out = net.forward(X, backend="vectorized")
+        cost = net.cost(X, Y, backend="vectorized")
+        gw, _ = net.gradients(X, Y, backend="vectorized")
+    np.testing.assert_allclose(out, want_out, rtol=1e-12)
+    assert not np.isfinite(cost) and not np.isfinite(want_cost)     # (2) overflows
+    assert [np.isfinite(g).all() for g in gw] == [np.isfinite(g).all() for g in want_gw]
+
+
+@pytest.mark.parametrize("value", ["yes", None, 1])
+def test_check_equivalence_raise_on_mismatch_is_a_flag(net, value):
+    """Found by a fresh-clone trial: any value was taken, as its truth value."""
+    raises(TypeError, "raise_on_mismatch must be True or False; got", bpfast.check_equivalence,
+           net, ARTICLE_X, ARTICLE_Y, raise_on_mismatch=value)
