@@ -40,6 +40,8 @@ def dtype_name(value):
         dt = None if value is None else np.dtype(value)
     except TypeError:
         dt = None
+    if dt is not None and dt.kind == "f" and not dt.isnative:
+        dt = dt.newbyteorder("=")                      # '>f8' is a float64 too (data from another machine)
     for name, known in DTYPES.items():
         if dt is not None and dt == known:
             return name

@@ -5,6 +5,7 @@ import json
 import os
 import sys
 import time
+import warnings
 
 import numpy as np
 
@@ -18,13 +19,13 @@ from .model import MLP
 
 
 
-def _integer(minimum, what):
+def _integer(minimum, what, maximum=None):
     def parse(text):
         try:
             value = int(text)
         except ValueError:
             value = None
-        if value is None or value < minimum:
+        if value is None or value < minimum or (maximum is not None and value > maximum):
             raise argparse.ArgumentTypeError(f"must be {what}; got {text!r}")
         return value
     return parse
@@ -32,6 +33,10 @@ def _integer(minimum, what):
 
 _positive_int = _integer(1, "a positive integer")
 _seed = _integer(0, "a non-negative integer")
+# Steps and epochs: fit keeps a cost per epoch, so a count far beyond any run's length
+# failed inside fit, after the output had started, naming fit's 'epochs'.
+_MAX_COUNT = 10**8
+_count = _integer(1, f"a positive integer up to {_MAX_COUNT}", _MAX_COUNT)
 
 
 def _positive_float(text):
@@ -138,9 +143,15 @@ def _load(args):
                              f"their own (got --target {args.target!r})")
         return datasets.load_digits(), "UCI digits (bundled, CC BY 4.0)"
     target = args.target
-    if target is not None and target.lstrip("-").isdigit():
-        target = int(target)
-    return datasets.load_csv(args.data, target=-1 if target is None else target), args.data
+    if target is None or not target.lstrip("-").isdigit():
+        return datasets.load_csv(args.data, target=-1 if target is None else target), args.data
+    try:                                               # a number is a column index ...
+        return datasets.load_csv(args.data, target=int(target)), args.data
+    except ValueError as by_index:
+        try:                                           # ... or, out of range, a column's name
+            return datasets.load_csv(args.data, target=target), args.data
+        except ValueError:
+            raise ValueError(f"{by_index}; no column is named {target!r} either") from None
 
 
 def train(args):
@@ -282,7 +293,7 @@ def build_parser():
 
     p = sub.add_parser("demo", help="the article's 3-3-2 run, both backends, with the equivalence report")
     p.add_argument("--seed", type=_seed, default=DEMO_SEED, help=f"seed of the U[0,1) start (default {DEMO_SEED})")
-    p.add_argument("--steps", type=_positive_int, default=1000, help="full-batch steps (default 1000)")
+    p.add_argument("--steps", type=_count, default=1000, help="full-batch steps (default 1000)")
     p.add_argument("--lr", type=_positive_float, default=0.1, help="learning rate (default 0.1)")
     p.add_argument("--every", type=_positive_int, default=100, help="print the cost every N steps")
     p.add_argument("--exact-bias", action="store_true",
@@ -294,14 +305,15 @@ def build_parser():
 
     p = sub.add_parser("train", help="train on the bundled digits or on a CSV file")
     p.add_argument("data", help="'digits' (bundled UCI digits) or the path of a CSV file")
-    p.add_argument("--target", help="CSV target column: a header name or an index (default: last)")
+    p.add_argument("--target", help="CSV target column: a header name or an index (default: last); a "
+                                    "number is an index, or a name if no column has that index")
     p.add_argument("--hidden", type=_widths, default=[32], metavar="W[,W...]",
                    help="hidden layer widths (default 32)")
     p.add_argument("--activation", choices=[a for a in ACTIVATIONS if a != "softmax"], default="tanh",
                    help="hidden activation (default tanh)")
     p.add_argument("--loss", choices=sorted(LOSSES), default="cross_entropy",
                    help="loss (default cross_entropy, with a softmax output; else a sigmoid output)")
-    p.add_argument("--epochs", type=_positive_int, default=30)
+    p.add_argument("--epochs", type=_count, default=30)
     p.add_argument("--batch-size", type=_positive_int, default=32)
     p.add_argument("--lr", type=_positive_float, default=0.01, help="learning rate (default 0.01)")
     p.add_argument("--dtype", choices=sorted(DTYPES), default="float64")
@@ -452,11 +464,16 @@ def _memory_table(args):
 
 def main(argv=None):
     args = build_parser().parse_args(argv)
+    previous = warnings.formatwarning                # warnings as one line, like the errors (Python's
+    warnings.formatwarning = (                       # format adds a file name and a line of bpfast's code)
+        lambda message, category, *_, **__: f"bpfast {args.command}: warning: {message}\n")
     try:
         return args.func(args)
     except (ValueError, TypeError, OSError) as err:
         print(f"bpfast {args.command}: error: {err}", file=sys.stderr)
         return 2
+    finally:
+        warnings.formatwarning = previous
 
 
 if __name__ == "__main__":

@@ -324,6 +324,11 @@ class Standardizer:
         X = self._check(X)
         if len(X) == 0:
             raise ValueError(f"X must have at least 1 sample, got shape {X.shape}")
+        bad = ~np.isfinite(X)
+        if bad.any():                                  # the mean and scale would be NaN
+            row, col = np.argwhere(bad)[0]
+            raise ValueError(f"X must be finite to fit a Standardizer; got {X[row, col]} at row {row}, "
+                             f"column {col}")
         constant = np.ptp(X, axis=0) == 0
         self.mean_ = np.where(constant, X[0], X.mean(axis=0))
         self.scale_ = np.where(constant, 1.0, X.std(axis=0))
@@ -404,6 +409,8 @@ def one_hot(labels, n_classes=None, dtype=np.float64):
         raise TypeError(f"n_classes must be an int, got {n_classes!r}")
     elif n_classes < 0:
         raise ValueError(f"n_classes must be >= 0, got {n_classes}")
+    elif n_classes == 0 and labels.size:
+        raise ValueError(f"n_classes must be >= 1 for {labels.size} labels, got 0")
     if labels.size and (labels.min() < 0 or labels.max() >= n_classes):
         bad = labels[(labels < 0) | (labels >= n_classes)][0]
         raise ValueError(f"labels must be in [0, {n_classes}), got {bad}")

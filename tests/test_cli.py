@@ -3,10 +3,13 @@
 import json
 import os
 
+import numpy as np
 import pytest
 
+from bpfast import MLP
 from bpfast.bench import PROBLEMS, fit_memory
 from bpfast.cli import main
+from bpfast.datasets import ARTICLE_X, ARTICLE_Y
 
 
 def test_demo_prints_the_article_run(capsys):
@@ -63,7 +66,10 @@ def test_train_csv_with_one_class_is_refused_before_training(tmp_path, capsys):
     (["train", "digits", "--hidden", ""], "argument --hidden: must be comma-separated positive integers"),
     (["train", "digits", "--hidden", "32,,16"], "argument --hidden: must be comma-separated positive "
                                                 "integers such as 32 or 64,32; got '32,,16'"),
-    (["train", "digits", "--epochs", "2.5"], "argument --epochs: must be a positive integer; got '2.5'"),
+    (["train", "digits", "--epochs", "2.5"], "argument --epochs: must be a positive integer up to 100000000; "
+                                             "got '2.5'"),
+    # a fresh-clone trial: fit refused it after the header was printed, naming 'epochs'
+    (["demo", "--steps", "10" * 10], "argument --steps: must be a positive integer up to 100000000; got '1010"),
     (["train", "digits", "--test-size", "3"], "argument --test-size: must be a fraction between 0 and 1"),
     (["train", "digits", "--seed", "-1"], "argument --seed: must be a non-negative integer"),
     (["train", "digits", "--save", "/no/such/folder/m.npz"], "argument --save: cannot write"),
@@ -148,3 +154,30 @@ def test_bench_memory_without_the_big_problems_says_so(capsys):
             "--repeats", "1", "--no-progress", "--memory"]
     assert main(argv) == 0
     assert "--memory measures mnist and large" in capsys.readouterr().out
+
+
+def test_train_target_that_looks_like_a_number_names_a_column_if_no_index_matches(tmp_path, capsys):
+    """Found by a fresh-clone trial: --target 2020 was always read as an index, and the error
+    said only that the index was out of range."""
+    path = _csv(tmp_path, "a,b,2020\n1,2,x\n3,4,y\n5,6,x\n7,8,y\n")
+    assert main(["train", path, "--target", "2020", "--epochs", "1", "--no-progress"]) == 0
+    assert "4 samples, 2 features, 2 classes" in capsys.readouterr().out     # the column named 2020
+    assert main(["train", path, "--target", "7", "--epochs", "1", "--no-progress"]) == 2
+    err = capsys.readouterr().err
+    assert "target index must be in [-3, 2] for" in err and "no column is named '7' either" in err
+
+
+def test_cli_warnings_print_as_one_line(tmp_path):
+    """Found by a fresh-clone trial: `bpfast explain --model diverged.npz` printed the warning with
+    a file name and a line of bpfast's source under it; it is now one line, like the errors."""
+    import subprocess
+    import sys
+    net = MLP([3, 3, 2], activation="identity", init="uniform", seed=16)
+    with pytest.warns(RuntimeWarning, match="NaN or inf"), np.errstate(over="ignore", invalid="ignore"):
+        net.fit(ARTICLE_X, ARTICLE_Y, learning_rate=1e300, epochs=3)
+    net.save(tmp_path / "diverged.npz")
+    run = subprocess.run([sys.executable, "-W", "default", "-m", "bpfast.cli", "explain", "--model",
+                          str(tmp_path / "diverged.npz")], capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stderr
+    assert run.stderr == (f"bpfast explain: warning: {tmp_path / 'diverged.npz'} holds NaN or inf "
+                          "parameters (saved after a fit that diverged?)\n")

@@ -320,6 +320,15 @@ def test_standardizer_no_samples():
         Standardizer().fit(np.zeros((0, 3)))
 
 
+@pytest.mark.parametrize("bad", [np.nan, np.inf])
+def test_standardizer_fit_refuses_non_finite_values(bad):
+    """Found by a fresh-clone trial: NaN was taken silently and gave NaN means and scales."""
+    X = np.ones((3, 2))
+    X[2, 1] = bad
+    with pytest.raises(ValueError, match=f"X must be finite to fit a Standardizer; got {bad} at row 2, column 1"):
+        Standardizer().fit(X)
+
+
 # --- one_hot ---------------------------------------------------------------------------------
 
 def test_one_hot_values():
@@ -349,6 +358,7 @@ def test_one_hot_digits(digits):
     ([0, 1], 2.0, TypeError, "n_classes must be an int, got 2.0"),
     ([0, 1], True, TypeError, "n_classes must be an int, got True"),
     ([], -1, ValueError, "n_classes must be >= 0, got -1"),
+    ([0], 0, ValueError, "n_classes must be >= 1 for 1 labels, got 0"),   # said "in [0, 0), got 0"
 ])
 def test_one_hot_errors(labels, n_classes, error, match):
     with pytest.raises(error, match=match):

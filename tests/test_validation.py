@@ -694,3 +694,20 @@ def test_check_equivalence_raise_on_mismatch_is_a_flag(net, value):
     """Found by a fresh-clone trial: any value was taken, as its truth value."""
     raises(TypeError, "raise_on_mismatch must be True or False; got", bpfast.check_equivalence,
            net, ARTICLE_X, ARTICLE_Y, raise_on_mismatch=value)
+
+
+def test_big_endian_float_dtypes_are_their_native_twins(tmp_path):
+    """Found by a fresh-clone trial: dtype='>f8' and a model file written with big-endian
+    arrays were refused as 'dtype must be one of [float32, float64]; got >f8'."""
+    assert MLP([3, 3, 2], dtype=">f8").dtype == np.float64
+    assert MLP([3, 3, 2], dtype=np.dtype(">f4")).dtype == np.float32
+    net = MLP([3, 3, 2], seed=1)
+    net.save(tmp_path / "m.npz")
+    with np.load(tmp_path / "m.npz") as f:
+        entries = {k: f[k].astype(f[k].dtype.newbyteorder(">")) if f[k].dtype.kind == "f" else f[k] for k in f}
+    np.savez(tmp_path / "big.npz", **entries)
+    same = MLP.load(tmp_path / "big.npz")
+    assert same.dtype == np.float64 and same.weights[0].dtype.isnative
+    for a, b in zip(same.weights + same.biases, net.weights + net.biases):
+        np.testing.assert_array_equal(a, b)
+    raises(ValueError, "dtype must be one of", MLP, [3, 3, 2], dtype=">i8")
