@@ -37,6 +37,8 @@ _seed = _integer(0, "a non-negative integer")
 # failed inside fit, after the output had started, naming fit's 'epochs'.
 _MAX_COUNT = 10**8
 _count = _integer(1, f"a positive integer up to {_MAX_COUNT}", _MAX_COUNT)
+_MAX_REPEATS = 1000                                  # timed runs: each may be a whole fit
+_repeats = _integer(1, f"a positive integer up to {_MAX_REPEATS}", _MAX_REPEATS)
 
 
 def _positive_float(text):
@@ -141,17 +143,23 @@ def _load(args):
         if args.target is not None:
             raise ValueError(f"--target picks the target column of a CSV file; the bundled digits have "
                              f"their own (got --target {args.target!r})")
+        if args.header != "infer":
+            raise ValueError(f"--header is about a CSV file; the bundled digits have no header line "
+                             f"(got --header {args.header})")
         return datasets.load_digits(), "UCI digits (bundled, CC BY 4.0)"
-    target = args.target
-    if target is None or not target.lstrip("-").isdigit():
-        return datasets.load_csv(args.data, target=-1 if target is None else target), args.data
+    target, header = args.target, _HEADERS[args.header]
+    if target is None or not target.lstrip("-").isdecimal():
+        return datasets.load_csv(args.data, -1 if target is None else target, header=header), args.data
     try:                                               # a number is a column index ...
-        return datasets.load_csv(args.data, target=int(target)), args.data
-    except ValueError as by_index:
+        return datasets.load_csv(args.data, int(target), header=header), args.data
+    except datasets.TargetIndexError as by_index:
         try:                                           # ... or, out of range, a column's name
-            return datasets.load_csv(args.data, target=target), args.data
+            return datasets.load_csv(args.data, target, header=header), args.data
         except ValueError:
             raise ValueError(f"{by_index}; no column is named {target!r} either") from None
+
+
+_HEADERS = {"infer": "infer", "yes": True, "no": False}
 
 
 def train(args):
@@ -299,7 +307,7 @@ def build_parser():
     p.add_argument("--exact-bias", action="store_true",
                    help="exact bias gradient (summed over the batch) instead of the article's mean")
     p.add_argument("--dtype", choices=sorted(DTYPES), default="float64")
-    p.add_argument("--repeats", type=_positive_int, default=5, help="timing runs per backend (median)")
+    p.add_argument("--repeats", type=_repeats, default=5, help="timing runs per backend (median)")
     p.add_argument("--plot", metavar="FILE.png", type=_plot_path, help="write the cost curve (needs matplotlib)")
     p.set_defaults(func=demo)
 
@@ -307,6 +315,9 @@ def build_parser():
     p.add_argument("data", help="'digits' (bundled UCI digits) or the path of a CSV file")
     p.add_argument("--target", help="CSV target column: a header name or an index (default: last); a "
                                     "number is an index, or a name if no column has that index")
+    p.add_argument("--header", choices=sorted(_HEADERS), default="infer",
+                   help="whether the CSV's first line names the columns (default: infer: it does if "
+                        "a field is not a number; say yes for names that are all numbers)")
     p.add_argument("--hidden", type=_widths, default=[32], metavar="W[,W...]",
                    help="hidden layer widths (default 32)")
     p.add_argument("--activation", choices=[a for a in ACTIVATIONS if a != "softmax"], default="tanh",
@@ -366,7 +377,7 @@ def build_parser():
                         f"installed)")
     p.add_argument("--dtypes", type=_names(DTYPES), default=sorted(DTYPES, reverse=True),
                    help="comma-separated, from float64,float32 (default: both)")
-    p.add_argument("--repeats", type=_positive_int, default=7, help="timed rounds per case (median)")
+    p.add_argument("--repeats", type=_repeats, default=7, help="timed rounds per case (median)")
     p.add_argument("--json", metavar="FILE.json", type=_output_path, help="also write the results as JSON")
     p.add_argument("--plot", metavar="FILE.png", type=_plot_path, help="bar chart of the speed-ups (needs matplotlib)")
     p.add_argument("--scaling", metavar="FILE.png", type=_plot_path,

@@ -21,7 +21,7 @@ import numpy as np
 
 from . import _validate as V
 
-__all__ = ["Dataset", "load_digits", "load_csv", "train_test_split", "Standardizer", "one_hot",
+__all__ = ["Dataset", "load_digits", "load_csv", "TargetIndexError", "train_test_split", "Standardizer", "one_hot",
            "ARTICLE_X", "ARTICLE_Y", "ARTICLE_SEED"]
 
 #: The article's two samples and their targets (the run of ``bpfast demo``).
@@ -95,6 +95,10 @@ def _is_float(text):
     return True
 
 
+class TargetIndexError(ValueError):
+    """:func:`load_csv`'s target index is out of range (the command line then tries it as a name)."""
+
+
 def load_csv(path, target=-1, *, delimiter=",", header="infer"):
     """Load a classification data set from a CSV file.
 
@@ -157,7 +161,7 @@ def load_csv(path, target=-1, *, delimiter=",", header="infer"):
                              f"expected {n_cols} like line {first_line}")
     if isinstance(target, numbers.Integral):
         if not -n_cols <= target < n_cols:
-            raise ValueError(f"target index must be in [{-n_cols}, {n_cols - 1}] "
+            raise TargetIndexError(f"target index must be in [{-n_cols}, {n_cols - 1}] "
                              f"for {path} ({n_cols} columns), got {target}")
         t = int(target) % n_cols
     if header == "infer":
@@ -304,7 +308,10 @@ class Standardizer:
     @staticmethod
     def _check(X):
         V.not_masked("X", X)
-        X = np.asarray(X, dtype=np.float64)
+        try:
+            X = np.asarray(X, dtype=np.float64)
+        except (TypeError, ValueError) as err:
+            raise TypeError(f"X must be numeric (float64 or convertible); {err}") from None
         if X.ndim != 2:
             raise ValueError(f"X must be 2-D of shape (n_samples, n_features), got shape {X.shape}")
         return X
@@ -329,9 +336,17 @@ class Standardizer:
             row, col = np.argwhere(bad)[0]
             raise ValueError(f"X must be finite to fit a Standardizer; got {X[row, col]} at row {row}, "
                              f"column {col}")
-        constant = np.ptp(X, axis=0) == 0
-        self.mean_ = np.where(constant, X[0], X.mean(axis=0))
-        self.scale_ = np.where(constant, 1.0, X.std(axis=0))
+        with np.errstate(over="ignore", invalid="ignore"):   # checked just below
+            constant = (X == X[0]).all(axis=0)
+            mean = np.where(constant, X[0], X.mean(axis=0))
+            scale = np.where(constant, 1.0, X.std(axis=0))
+        bad = ~(np.isfinite(mean) & np.isfinite(scale))
+        if bad.any():
+            col = int(np.argmax(bad))
+            raise ValueError(f"X's column {col} is too large to standardise in float64 (its mean or "
+                             f"standard deviation overflows; largest |value| {np.abs(X[:, col]).max():.3g}): "
+                             "rescale it first")
+        self.mean_, self.scale_ = mean, scale
         return self
 
     def transform(self, X):
@@ -410,7 +425,7 @@ def one_hot(labels, n_classes=None, dtype=np.float64):
     elif n_classes < 0:
         raise ValueError(f"n_classes must be >= 0, got {n_classes}")
     elif n_classes == 0 and labels.size:
-        raise ValueError(f"n_classes must be >= 1 for {labels.size} labels, got 0")
+        raise ValueError("n_classes must be >= 1 when there are labels, got 0")
     if labels.size and (labels.min() < 0 or labels.max() >= n_classes):
         bad = labels[(labels < 0) | (labels >= n_classes)][0]
         raise ValueError(f"labels must be in [0, {n_classes}), got {bad}")

@@ -91,11 +91,15 @@ class EquivalenceReport:
 def _compare(loops, vectorized, rtol, atol):
     loops = np.asarray(loops, dtype=np.float64)
     vectorized = np.asarray(vectorized, dtype=np.float64)
-    with np.errstate(invalid="ignore"):
-        diff = np.where(loops == vectorized, 0.0, np.abs(loops - vectorized))  # equal infinities agree
+    same = (loops == vectorized) | (np.isnan(loops) & np.isnan(vectorized))  # equal infinities, and
+    with np.errstate(invalid="ignore"):                                     # NaN in the same places,
+        diff = np.where(same, 0.0, np.abs(loops - vectorized))              # agree
     scale = max(np.max(np.abs(x[np.isfinite(x)]), initial=0.0) for x in (loops, vectorized))
     max_abs = float(np.max(diff, initial=0.0))
-    max_rel = max_abs / scale if scale > 0 else 0.0
+    if scale > 0 or max_abs != max_abs:
+        max_rel = max_abs / scale if scale > 0 else max_abs             # NaN stays NaN
+    else:
+        max_rel = 0.0 if max_abs == 0 else float("inf")
     return max_abs, max_rel, bool(max_abs <= atol + rtol * scale)      # False for NaN
 
 

@@ -144,7 +144,7 @@ class MLP:
         """:meth:`from_params`; ``finite=False`` lets NaN and inf through (:meth:`load`)."""
         weights, biases = cls._check_param_lists(weights, biases, finite=finite)
         if dtype is None:
-            dtype = "float32" if all(w.dtype == np.float32 for w in weights) else "float64"
+            dtype = "float32" if all(w.dtype.newbyteorder("=") == np.float32 for w in weights) else "float64"
         sizes = tuple([weights[0].shape[0]] + [w.shape[1] for w in weights])
         net = cls.__new__(cls)
         net._setup(sizes, activation, loss, dtype, V.seed("seed", seed), threads)

@@ -132,3 +132,22 @@ def test_equivalence_layer_detects_a_wrong_delta_16_18(monkeypatch):
     assert "MISMATCH" in str(report) and "NO" in str(report)
     quiet = bpfast.check_equivalence(net, ARTICLE_X, ARTICLE_Y, raise_on_mismatch=False)
     assert not quiet.passed
+
+
+def test_equivalence_compare_nan_and_inf_in_the_same_places_agree():
+    """Found by a fresh-clone trial: check_equivalence of a diverged net raised EquivalenceError
+    with 'max |diff| nan' beside 'max rel 0.000e+00', though both forms had NaN in the same places."""
+    from bpfast.equivalence import _compare
+    nan, inf = np.nan, np.inf
+    assert _compare([1.0, nan, inf], [1.0, nan, inf], 1e-10, 0.0) == (0.0, 0.0, True)
+    max_abs, max_rel, ok = _compare([nan, nan], [nan, 1.0], 1e-10, 0.0)     # NaN on one side only
+    assert np.isnan(max_abs) and np.isnan(max_rel) and not ok
+    assert _compare([nan, 2.0], [nan, 1.0], 1e-10, 0.0)[1:] == (0.5, False)
+    assert _compare([inf, 0.0], [-inf, 0.0], 1e-10, 0.0) == (inf, inf, False)
+    net = MLP([3, 3, 2], activation="identity", init="uniform", seed=16)
+    with pytest.warns(RuntimeWarning, match="NaN or inf"), np.errstate(all="ignore"):
+        net.fit(ARTICLE_X, ARTICLE_Y, learning_rate=1e300, epochs=3)    # diverges to NaN weights
+    assert np.isnan(net.packed()[0]).any()
+    with np.errstate(all="ignore"):                                     # (NUMBA_DISABLE_JIT: NumPy's)
+        report = bpfast.check_equivalence(net, ARTICLE_X, ARTICLE_Y)
+    assert report.passed, str(report)

@@ -70,6 +70,8 @@ def test_train_csv_with_one_class_is_refused_before_training(tmp_path, capsys):
                                              "got '2.5'"),
     # a fresh-clone trial: fit refused it after the header was printed, naming 'epochs'
     (["demo", "--steps", "10" * 10], "argument --steps: must be a positive integer up to 100000000; got '1010"),
+    (["demo", "--repeats", "10" * 10], "argument --repeats: must be a positive integer up to 1000; got '1010"),
+    (["bench", "--repeats", "1001"], "argument --repeats: must be a positive integer up to 1000; got '1001'"),
     (["train", "digits", "--test-size", "3"], "argument --test-size: must be a fraction between 0 and 1"),
     (["train", "digits", "--seed", "-1"], "argument --seed: must be a non-negative integer"),
     (["train", "digits", "--save", "/no/such/folder/m.npz"], "argument --save: cannot write"),
@@ -181,3 +183,30 @@ def test_cli_warnings_print_as_one_line(tmp_path):
     assert run.returncode == 0, run.stderr
     assert run.stderr == (f"bpfast explain: warning: {tmp_path / 'diverged.npz'} holds NaN or inf "
                           "parameters (saved after a fit that diverged?)\n")
+
+
+def test_train_target_number_is_an_index_first_and_a_name_only_if_out_of_range(tmp_path, capsys):
+    """Found by a second fresh-clone trial: any error of the index load (a string feature, a
+    missing value) made --target 2 retry as a column name, or added 'no column is named' to it."""
+    path = _csv(tmp_path, "a,2,b\n1,cat,0\n2,dog,1\n3,cat,0\n4,dog,1\n")
+    assert main(["train", path, "--target", "2", "--epochs", "1", "--no-progress"]) == 2   # index 2: b
+    err = capsys.readouterr().err
+    assert "expected a number, got 'cat'" in err and "no column is named" not in err
+    path = _csv(tmp_path, "a,b,c\n1,2,x\n3,,y\n")
+    assert main(["train", path, "--target", "2", "--epochs", "1", "--no-progress"]) == 2
+    err = capsys.readouterr().err
+    assert "missing value" in err and "no column is named" not in err
+    assert main(["train", path, "--target", "\u00b2", "--epochs", "1", "--no-progress"]) == 2   # superscript 2
+    assert "invalid literal" not in capsys.readouterr().err
+
+
+def test_train_header_option_reads_a_header_of_numbers(tmp_path, capsys):
+    """Found by a second fresh-clone trial: a header of numbers was inferred to be a data row
+    (a third class '2' appeared) and bpfast train had no way to say otherwise."""
+    path = _csv(tmp_path, "0,1,2\n" + "".join(f"{i},{i % 3},{i % 2}\n" for i in range(8)))
+    assert main(["train", path, "--target", "2", "--epochs", "1", "--no-progress"]) == 0
+    assert "9 samples, 2 features, 3 classes" in capsys.readouterr().out     # inferred: no header
+    assert main(["train", path, "--target", "2", "--header", "yes", "--epochs", "1", "--no-progress"]) == 0
+    assert "8 samples, 2 features, 2 classes" in capsys.readouterr().out
+    assert main(["train", "digits", "--header", "no"]) == 2
+    assert "--header is about a CSV file" in capsys.readouterr().err

@@ -358,7 +358,7 @@ def test_one_hot_digits(digits):
     ([0, 1], 2.0, TypeError, "n_classes must be an int, got 2.0"),
     ([0, 1], True, TypeError, "n_classes must be an int, got True"),
     ([], -1, ValueError, "n_classes must be >= 0, got -1"),
-    ([0], 0, ValueError, "n_classes must be >= 1 for 1 labels, got 0"),   # said "in [0, 0), got 0"
+    ([0], 0, ValueError, "n_classes must be >= 1 when there are labels, got 0"),   # said "in [0, 0), got 0"
 ])
 def test_one_hot_errors(labels, n_classes, error, match):
     with pytest.raises(error, match=match):
@@ -383,3 +383,22 @@ def test_split_keeps_a_lone_sample_of_a_class_in_training():
 def test_split_of_singletons_says_why_the_test_set_is_empty():
     with pytest.raises(ValueError, match="a class needs 2 samples to appear in both"):
         train_test_split(np.zeros((2, 1)), np.array([0, 1]), test_size=0.5, seed=0)
+
+
+def test_standardizer_refuses_columns_whose_statistics_overflow():
+    """Found by a fresh-clone trial: finite values near 1.7e308 overflowed the mean or the standard
+    deviation with NumPy warnings, and MLP then blamed a NaN in the standardised matrix."""
+    import warnings
+    X = np.array([[1.7e308, 1.0], [-1.7e308, 2.0], [1.0e308, 3.0]])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(ValueError, match="X's column 0 is too large to standardise"):
+            Standardizer().fit(X)
+        s = Standardizer().fit(np.array([[1.7e308, 1.0], [1.7e308, 2.0]]))   # constant: no warning
+    np.testing.assert_array_equal(s.mean_, [1.7e308, 1.5])
+    np.testing.assert_array_equal(s.scale_, [1.0, 0.5])
+
+
+def test_standardizer_names_non_numeric_input():
+    with pytest.raises(TypeError, match="X must be numeric"):
+        Standardizer().fit([["a", "b"]])

@@ -711,3 +711,6 @@ def test_big_endian_float_dtypes_are_their_native_twins(tmp_path):
     for a, b in zip(same.weights + same.biases, net.weights + net.biases):
         np.testing.assert_array_equal(a, b)
     raises(ValueError, "dtype must be one of", MLP, [3, 3, 2], dtype=">i8")
+    # a second trial: from_params took big-endian float32 weights as float64
+    big32 = MLP.from_params([w.astype(">f4") for w in net.weights], [b.astype(">f4") for b in net.biases])
+    assert big32.dtype == np.float32
