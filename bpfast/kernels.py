@@ -59,7 +59,8 @@ import numba
 import numpy as np
 from numba import njit, prange
 
-from ._config import ACTIVATIONS, JIT_OPTIONS, LOSSES, SUMS_JIT_OPTIONS
+from . import _validate as V
+from ._config import ACTIVATIONS, DTYPES, JIT_OPTIONS, LOSSES, SUMS_JIT_OPTIONS
 from ._exp import exp_neg
 
 __all__ = [
@@ -171,7 +172,13 @@ def allocate(layers, n_rows, dtype=np.float64):
     ``z, a, delta, gz = allocate(...)`` unpacks them; :func:`train_step` takes the whole array.
     """
     n_units = int(layers[-1, U_OUT] + layers[-1, N_OUT])
-    return np.zeros((4, n_rows, n_units), dtype=dtype)
+    return np.zeros((4, n_rows, n_units), dtype=_dtype(dtype))
+
+
+def _dtype(dtype):
+    """float64 or float32 (native byte order) for the buffers, else ValueError: the kernels
+    are compiled for these two only (a float16 buffer gave a Numba typing error)."""
+    return DTYPES[V.dtype_name(dtype)]
 
 
 @jit_inline
@@ -200,13 +207,14 @@ def work_size(layers, n_rows, itemsize=4):
 def scratch(layers, n_rows, dtype=np.float64):
     """The gradient buffer followed by the work space, as :func:`train_step` takes them."""
     n_params = int(layers[-1, B_OFF] + layers[-1, N_OUT])
-    return np.zeros(n_params + work_size(layers, n_rows, np.dtype(dtype).itemsize), dtype=dtype)
+    dtype = _dtype(dtype)
+    return np.zeros(n_params + work_size(layers, n_rows, dtype.itemsize), dtype=dtype)
 
 
 def pack(weights, biases, layers, dtype=np.float64):
     """Flat parameter buffer from the article's ``w^i`` (n_in, n_out) and ``b^i`` (n_out,)."""
     n_params = int(layers[-1, B_OFF] + layers[-1, N_OUT])
-    params = np.empty(n_params, dtype=dtype)
+    params = np.empty(n_params, dtype=_dtype(dtype))
     for i, (w, b) in enumerate(zip(weights, biases)):
         n_in, n_out, w0, b0 = layers[i, :4]
         params[w0:b0] = np.asarray(w).T.ravel()       # stored out x in

@@ -844,3 +844,17 @@ def test_relu_keeps_nan_11(sizes, dtype):
     K.forward(params, layers, X, np.arange(3), z, a)
     assert np.isnan(a[:, sizes[0]]).all()              # a^1_0 = relu(NaN)
     assert np.isnan(a[:, layers[-1, K.U_OUT]:]).all()  # and every output after it
+
+
+@pytest.mark.parametrize("make", ["allocate", "scratch", "pack"])
+def test_buffer_helpers_take_float64_and_float32_only(make):
+    """Found by a fresh-clone trial: K.allocate, K.scratch and K.pack made float16 (or big-endian)
+    buffers that the kernels then refused with a Numba typing error."""
+    layers, _, _ = K.layer_table([3, 3, 2], ["sigmoid", "sigmoid"])
+    net = MLP([3, 3, 2], seed=0)
+    call = {"allocate": lambda dt: K.allocate(layers, 2, dt), "scratch": lambda dt: K.scratch(layers, 2, dt),
+            "pack": lambda dt: K.pack(net.weights, net.biases, layers, dt)}[make]
+    with pytest.raises(ValueError, match=r"dtype must be one of \['float32', 'float64'\]; got 'float16'"):
+        call("float16")
+    assert call(">f8").dtype == np.float64 and call(">f8").dtype.isnative
+    assert call(np.float32).dtype == np.float32
