@@ -3,6 +3,7 @@
 Every message names the argument, what was expected and what was given.
 """
 
+import functools
 import numbers
 import os
 import sys
@@ -217,8 +218,19 @@ def array(name, value, dtype, n_columns, *, one_column_1d=False):
     return out
 
 
+def all_finite(arr):
+    """Whether every element of a float array is finite: ``np.isfinite(arr).all()`` without the
+    Python layer of ``ndarray.all`` (1.1 against 1.3 us on a small array; fit checks three).
+    A finite sum would say it sooner, but summing inf and -inf, or finite values that overflow,
+    raises NumPy's floating-point warnings."""
+    return bool(_all(np.isfinite(arr), axis=None))
+
+
+_all = np.logical_and.reduce
+
+
 def _finite(name, arr, after=None):
-    if arr.dtype.kind == "f" and not np.isfinite(arr).all():
+    if arr.dtype.kind == "f" and not all_finite(arr):
         row, col = np.argwhere(~np.isfinite(arr))[0]
         why = f" after conversion to {after} (the value is too large for it)" if after else ""
         raise ValueError(f"{name} must be finite (no NaN or inf); got {arr[row, col]} at row {row}, "
@@ -226,10 +238,15 @@ def _finite(name, arr, after=None):
 
 
 def network(net):
-    from .model import MLP                              # here: model imports this module
-    if not isinstance(net, MLP):
+    if not isinstance(net, _mlp()):
         raise TypeError(f"net must be a bpfast.MLP; got {_kind(net)}")
     return net
+
+
+@functools.cache
+def _mlp():
+    from .model import MLP                              # here: model imports this module
+    return MLP
 
 
 def inputs(net, X):

@@ -427,7 +427,7 @@ class MLP:
                 raise
             if seed is None:
                 self._state = int(state[0])
-        if not np.isfinite(costs).all():
+        if not V.all_finite(costs):
             warnings.warn("the cost became NaN or inf during fit: the learning rate is probably too "
                           "large for this data, or X is too large in scale (standardise it)",
                           RuntimeWarning, stacklevel=2)

@@ -9,6 +9,7 @@ import pytest
 
 import bpfast
 from bpfast import MLP
+from bpfast import _validate as V
 from bpfast import kernels as K
 from conftest import ARTICLE_X, ARTICLE_Y, make_case
 
@@ -714,3 +715,15 @@ def test_big_endian_float_dtypes_are_their_native_twins(tmp_path):
     # a second trial: from_params took big-endian float32 weights as float64
     big32 = MLP.from_params([w.astype(">f4") for w in net.weights], [b.astype(">f4") for b in net.biases])
     assert big32.dtype == np.float32
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_all_finite_is_exact_and_silent(dtype):
+    """V.all_finite (fit's checks of X, Y and the costs): no NumPy warning for values whose sum
+    would overflow or be inf - inf (a sum-based shortcut, tried, warned on both)."""
+    big = np.finfo(dtype).max
+    cases = {(1.0, 2.0): True, (big, big): True, (-big, -big, 1.0): True, (np.nan, 1.0): False,
+             (np.inf, 1.0): False, (np.inf, -np.inf): False, (big, big, np.nan): False}
+    for values, want in cases.items():
+        assert V.all_finite(np.array(values, dtype=dtype).reshape(1, -1)) is want, values
+    assert V.all_finite(np.empty((0, 3), dtype=dtype))
