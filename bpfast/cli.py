@@ -138,6 +138,9 @@ def demo(args):
 
 
 # ---------------------------------------------------------------------- train
+_HEADERS = {"infer": "infer", "yes": True, "no": False}     # --header: load_csv's header=
+
+
 def _load(args):
     if args.data == "digits":
         if args.target is not None:
@@ -158,8 +161,6 @@ def _load(args):
         except ValueError:
             raise ValueError(f"{by_index}; no column is named {target!r} either") from None
 
-
-_HEADERS = {"infer": "infer", "yes": True, "no": False}
 
 
 def train(args):

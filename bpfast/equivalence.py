@@ -96,10 +96,10 @@ def _compare(loops, vectorized, rtol, atol):
         diff = np.where(same, 0.0, np.abs(loops - vectorized))              # agree
     scale = max(np.max(np.abs(x[np.isfinite(x)]), initial=0.0) for x in (loops, vectorized))
     max_abs = float(np.max(diff, initial=0.0))
-    if scale > 0 or max_abs != max_abs:
-        max_rel = max_abs / scale if scale > 0 else max_abs             # NaN stays NaN
+    if scale > 0 or max_abs == 0 or np.isnan(max_abs):
+        max_rel = max_abs / scale if scale > 0 else max_abs             # (0 or NaN as it is)
     else:
-        max_rel = 0.0 if max_abs == 0 else float("inf")
+        max_rel = float("inf")                                          # all infinite, some unequal
     return max_abs, max_rel, bool(max_abs <= atol + rtol * scale)      # False for NaN
 
 
