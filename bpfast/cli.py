@@ -308,7 +308,8 @@ def build_parser():
     p.add_argument("--exact-bias", action="store_true",
                    help="exact bias gradient (summed over the batch) instead of the article's mean")
     p.add_argument("--dtype", choices=sorted(DTYPES), default="float64")
-    p.add_argument("--repeats", type=_repeats, default=5, help="timing runs per backend (median)")
+    p.add_argument("--repeats", type=_repeats, default=5,
+                   help="timing runs per backend (median; default 5, at most 1000)")
     p.add_argument("--plot", metavar="FILE.png", type=_plot_path, help="write the cost curve (needs matplotlib)")
     p.set_defaults(func=demo)
 
@@ -378,7 +379,8 @@ def build_parser():
                         f"installed)")
     p.add_argument("--dtypes", type=_names(DTYPES), default=sorted(DTYPES, reverse=True),
                    help="comma-separated, from float64,float32 (default: both)")
-    p.add_argument("--repeats", type=_repeats, default=7, help="timed rounds per case (median)")
+    p.add_argument("--repeats", type=_repeats, default=7,
+                   help="timed rounds per case (median; default 7, at most 1000)")
     p.add_argument("--json", metavar="FILE.json", type=_output_path, help="also write the results as JSON")
     p.add_argument("--plot", metavar="FILE.png", type=_plot_path, help="bar chart of the speed-ups (needs matplotlib)")
     p.add_argument("--scaling", metavar="FILE.png", type=_plot_path,

@@ -147,6 +147,8 @@ def load_csv(path, target=-1, *, delimiter=",", header="infer"):
     except UnicodeDecodeError as err:
         raise ValueError(f"{path}: expected a UTF-8 text CSV file, got bytes that are not text "
                          f"(byte {err.object[err.start]:#04x} at offset {err.start})") from None
+    except csv.Error as err:                           # e.g. a field over csv's size limit (128 KiB)
+        raise ValueError(f"{path}: line {reader.line_num}: not a CSV file bpfast can read ({err})") from None
     if not rows:
         raise ValueError(f"{path}: expected a CSV file with data, got an empty file")
 
@@ -336,17 +338,16 @@ class Standardizer:
             row, col = np.argwhere(bad)[0]
             raise ValueError(f"X must be finite to fit a Standardizer; got {X[row, col]} at row {row}, "
                              f"column {col}")
-        with np.errstate(over="ignore", invalid="ignore"):   # checked just below
-            constant = (X == X[0]).all(axis=0)
-            mean = np.where(constant, X[0], X.mean(axis=0))
-            scale = np.where(constant, 1.0, X.std(axis=0))
-        bad = ~(np.isfinite(mean) & np.isfinite(scale))
-        if bad.any():
-            col = int(np.argmax(bad))
-            raise ValueError(f"X's column {col} is too large to standardise in float64 (its mean or "
-                             f"standard deviation overflows; largest |value| {np.abs(X[:, col]).max():.3g}): "
-                             "rescale it first")
-        self.mean_, self.scale_ = mean, scale
+        constant = (X == X[0]).all(axis=0)
+        with np.errstate(all="ignore"):                # values near 1.8e308 overflow, below 1e-154 the
+            mean, std = X.mean(axis=0), X.std(axis=0)  # squares underflow: redone below, scaled
+        redo = ~constant & ~(np.isfinite(mean) & np.isfinite(std) & (std > 0))
+        if redo.any():                                 # in units of each column's largest |value|
+            top = np.abs(X[:, redo]).max(axis=0)
+            unit = X[:, redo] / top
+            mean[redo], std[redo] = unit.mean(axis=0) * top, unit.std(axis=0) * top
+        self.mean_ = np.where(constant, X[0], mean)
+        self.scale_ = np.where(constant, 1.0, std)
         return self
 
     def transform(self, X):
@@ -367,7 +368,13 @@ class Standardizer:
         if X.shape[1] != len(self.mean_):
             raise ValueError(f"X must have {len(self.mean_)} features (as in fit), "
                              f"got {X.shape[1]}")
-        return (X - self.mean_) / self.scale_
+        with np.errstate(over="ignore"):              # X - mean may overflow near 1.8e308 ...
+            Z = (X - self.mean_) / self.scale_
+        far = ~np.isfinite(Z) & np.isfinite(X)
+        if far.any():                                  # ... where X / scale - mean / scale may not
+            with np.errstate(over="ignore"):
+                Z[far] = (X / self.scale_ - self.mean_ / self.scale_)[far]
+        return Z
 
     def fit_transform(self, X):
         """Fit to `X`, then transform it.

@@ -385,20 +385,37 @@ def test_split_of_singletons_says_why_the_test_set_is_empty():
         train_test_split(np.zeros((2, 1)), np.array([0, 1]), test_size=0.5, seed=0)
 
 
-def test_standardizer_refuses_columns_whose_statistics_overflow():
-    """Found by a fresh-clone trial: finite values near 1.7e308 overflowed the mean or the standard
-    deviation with NumPy warnings, and MLP then blamed a NaN in the standardised matrix."""
+def test_standardizer_columns_near_the_float64_limits():
+    """Found by fresh-clone trials: values near 1.7e308 overflowed the mean or the standard
+    deviation (NumPy warnings, then MLP blamed a NaN of the standardised matrix), and varying
+    values below 1e-154 underflowed the standard deviation to 0 (a division by zero). Such
+    columns are now computed in units of their largest |value|; others as before, bit for bit."""
     import warnings
-    X = np.array([[1.7e308, 1.0], [-1.7e308, 2.0], [1.0e308, 3.0]])
+    X = np.array([[1.7e308, 1.0, 1e-200], [-1.7e308, 2.0, -1e-200], [1.0e308, 3.0, 3e-200]])
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        with pytest.raises(ValueError, match="X's column 0 is too large to standardise"):
-            Standardizer().fit(X)
-        s = Standardizer().fit(np.array([[1.7e308, 1.0], [1.7e308, 2.0]]))   # constant: no warning
-    np.testing.assert_array_equal(s.mean_, [1.7e308, 1.5])
-    np.testing.assert_array_equal(s.scale_, [1.0, 0.5])
+        s = Standardizer().fit(X)
+        Z = s.transform(X)
+        c = Standardizer().fit(np.array([[1.7e308, 1.0], [1.7e308, 2.0]]))   # constant: scale 1
+    want_mean = [1.0e308 / 3, 2.0, 1e-200]
+    want_std = [np.std(X[:, 0] / 1.7e308) * 1.7e308, np.std([1.0, 2.0, 3.0]), np.std([1.0, -1.0, 3.0]) * 1e-200]
+    np.testing.assert_allclose(s.mean_, want_mean, rtol=1e-14)
+    np.testing.assert_allclose(s.scale_, want_std, rtol=1e-14)
+    assert s.scale_[1] == X[:, 1].std()                                       # ordinary: as before
+    np.testing.assert_allclose(Z.mean(axis=0), 0, atol=1e-15)
+    np.testing.assert_allclose(Z.std(axis=0), 1, rtol=1e-14)
+    np.testing.assert_array_equal(c.mean_, [1.7e308, 1.5])
+    np.testing.assert_array_equal(c.scale_, [1.0, 0.5])
 
 
 def test_standardizer_names_non_numeric_input():
     with pytest.raises(TypeError, match="X must be numeric"):
         Standardizer().fit([["a", "b"]])
+
+
+def test_csv_field_over_the_csv_module_limit_is_a_value_error(tmp_path):
+    """Found by a fresh-clone trial: a field over 128 KiB raised _csv.Error, which bpfast train
+    did not catch (a traceback)."""
+    path = write(tmp_path, 'a,b,y\n"' + "x" * 200_000 + '",1,0\n1,2,1\n')
+    with pytest.raises(ValueError, match=r"line 2: not a CSV file bpfast can read \(field larger than field limit"):
+        load_csv(path)
