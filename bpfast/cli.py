@@ -151,6 +151,9 @@ def _load(args):
                              f"(got --header {args.header})")
         return datasets.load_digits(), "UCI digits (bundled, CC BY 4.0)"
     target, header = args.target, _HEADERS[args.header]
+    if target is not None and header is False and not target.lstrip("-").isdecimal():
+        raise ValueError(f"--target {target!r} is a column name, which needs a header line; leave out "
+                         "--header no, or give the column's index")
     if target is None or not target.lstrip("-").isdecimal():
         return datasets.load_csv(args.data, -1 if target is None else target, header=header), args.data
     try:                                               # a number is a column index ...
@@ -182,7 +185,7 @@ def train(args):
           f"train {len(y_train)} / test {len(y_test)} (stratified, seed {args.seed}), inputs standardised")
     print(f"network {'-'.join(map(str, sizes))}, {'/'.join(net.activations)}, loss {args.loss}, "
           f"{args.dtype}, backend {args.backend}; lr {args.lr}, batch {args.batch_size}, "
-          f"{args.epochs} epochs")
+          f"{args.epochs} epoch{'' if args.epochs == 1 else 's'}")
 
     bar = None
     if not args.no_progress:

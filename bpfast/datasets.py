@@ -138,6 +138,8 @@ def load_csv(path, target=-1, *, delimiter=",", header="infer"):
     if not (header is True or header is False or header == "infer"):
         error = ValueError if isinstance(header, str) else TypeError
         raise error(f'header must be "infer", True or False, got {header!r}')
+    if not isinstance(path, (str, bytes, os.PathLike)):
+        raise TypeError(f"path must be a file name (str or os.PathLike); got {type(path).__name__} {path!r}")
     path = os.fspath(path)
     try:
         with open(path, newline="", encoding="utf-8-sig") as f:

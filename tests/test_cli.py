@@ -210,3 +210,13 @@ def test_train_header_option_reads_a_header_of_numbers(tmp_path, capsys):
     assert "8 samples, 2 features, 2 classes" in capsys.readouterr().out
     assert main(["train", "digits", "--header", "no"]) == 2
     assert "--header is about a CSV file" in capsys.readouterr().err
+
+
+def test_train_target_name_with_header_no_speaks_in_options(tmp_path, capsys):
+    """Found by a fresh-clone trial: the CLI repeated load_csv's 'pass header=True'."""
+    path = _csv(tmp_path, "y,a\n1,2\n3,4\n")
+    assert main(["train", path, "--target", "y", "--header", "no"]) == 2
+    err = capsys.readouterr().err
+    assert "leave out --header no, or give the column's index" in err and "header=True" not in err
+    assert main(["train", "digits", "--epochs", "1", "--no-progress"]) == 0
+    assert ", 1 epoch\n" in capsys.readouterr().out

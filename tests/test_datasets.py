@@ -419,3 +419,10 @@ def test_csv_field_over_the_csv_module_limit_is_a_value_error(tmp_path):
     path = write(tmp_path, 'a,b,y\n"' + "x" * 200_000 + '",1,0\n1,2,1\n')
     with pytest.raises(ValueError, match=r"line 2: not a CSV file bpfast can read \(field larger than field limit"):
         load_csv(path)
+
+
+@pytest.mark.parametrize("path", [None, 123])
+def test_load_csv_names_path(path):
+    """Found by a fresh-clone trial: Python's own message, which did not name the argument."""
+    with pytest.raises(TypeError, match="path must be a file name"):
+        load_csv(path)
