@@ -151,11 +151,13 @@ def _load(args):
                              f"(got --header {args.header})")
         return datasets.load_digits(), "UCI digits (bundled, CC BY 4.0)"
     target, header = args.target, _HEADERS[args.header]
-    if target is not None and header is False and not target.lstrip("-").isdecimal():
-        raise ValueError(f"--target {target!r} is a column name, which needs a header line; leave out "
-                         "--header no, or give the column's index")
-    if target is None or not target.lstrip("-").isdecimal():
-        return datasets.load_csv(args.data, -1 if target is None else target, header=header), args.data
+    if target is None:
+        return datasets.load_csv(args.data, -1, header=header), args.data
+    if not target.lstrip("-").isdecimal():             # a column name
+        if header is False:
+            raise ValueError(f"--target {target!r} is a column name, which needs a header line; leave out "
+                             "--header no, or give the column's index")
+        return datasets.load_csv(args.data, target, header=header), args.data
     try:                                               # a number is a column index ...
         return datasets.load_csv(args.data, int(target), header=header), args.data
     except datasets.TargetIndexError as by_index:
@@ -163,7 +165,6 @@ def _load(args):
             return datasets.load_csv(args.data, target, header=header), args.data
         except ValueError:
             raise ValueError(f"{by_index}; no column is named {target!r} either") from None
-
 
 
 def train(args):
